@@ -1,0 +1,7 @@
+//! Who is calling: opaque bearer tokens, one per device, stored only as SHA-256 hashes.
+
+mod caller;
+mod token;
+
+pub use caller::Caller;
+pub use token::{DeviceToken, IssuedToken, TokenHash, random_text};

@@ -1,0 +1,18 @@
+//! The organisation's directory: organisations, staff and their roles, customers and tiers.
+//! Every record belongs to one organisation; queries always filter by it.
+
+mod customer;
+mod organisation;
+mod staff;
+
+pub use customer::{Customer, NewCustomer, Tier};
+pub use organisation::Organisation;
+pub use staff::{NewStaff, Role, Staff};
+
+/// A value read from the database that the schema's check constraints should have refused.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} `{value}` in the database")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}

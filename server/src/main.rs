@@ -1,0 +1,57 @@
+//! `fieldsync-server`: see `fieldsync-server --help`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use fieldsync_server::blob::BlobStore;
+use fieldsync_server::config::{Cli, Command, DatabaseArgs, ServeArgs};
+use fieldsync_server::{AppState, db, dev, http, shutdown_signal, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, "info,sqlx=warn,aws_config=warn");
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("fieldsync-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, the whole cause chain: what an operator reads first.
+            eprintln!("fieldsync-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Dev(args) => dev::run(args).await,
+        Command::Migrate(args) => migrate(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let storage = args.storage.to_config()?;
+    let db = db::connect(args.database.url.expose(), args.database.max_connections).await?;
+    db::migrate(&db).await?;
+    let blobs = BlobStore::connect(&storage).await?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
+    http::serve(listener, AppState { db, blobs }, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
+    let db = db::connect(args.url.expose(), 2).await?;
+    db::migrate(&db).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}

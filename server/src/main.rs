@@ -37,10 +37,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let storage = args.storage.to_config()?;
+    let blobs = BlobStore::connect(&args.storage.to_config()?).await?;
     let db = db::connect(args.database.url.expose(), args.database.max_connections).await?;
     db::migrate(&db).await?;
-    let blobs = BlobStore::connect(&storage).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;

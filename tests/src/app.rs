@@ -1,0 +1,85 @@
+//! `TestApp`: the real server, in process on port 0, against a fresh database and bucket.
+
+use fieldsync_server::AppState;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::postgres::{TestDatabase, fresh_database};
+use crate::s3::TestObjectStore;
+
+/// One running server and the services behind it; everything stops when it is dropped.
+#[derive(Debug)]
+pub struct TestApp {
+    pub base_url: String,
+    pub database: TestDatabase,
+    pub objects: TestObjectStore,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// A server on a fresh database and bucket.
+    pub async fn spawn() -> Self {
+        Self::spawn_on(fresh_database().await).await
+    }
+
+    /// A server on the given database (already migrated).
+    pub async fn spawn_on(database: TestDatabase) -> Self {
+        crate::init_logging();
+        let objects = TestObjectStore::start().await;
+        let state = AppState {
+            db: database.pool.clone(),
+            blobs: objects.blobs.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding port 0");
+        let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(fieldsync_server::http::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base_url,
+            database,
+            objects,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path))
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task panicked")
+                .expect("server failed");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}

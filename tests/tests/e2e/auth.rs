@@ -1,0 +1,114 @@
+//! Bearer tokens: who may call, and the clear refusal everyone else gets.
+
+use fieldsync_server::auth::{DeviceToken, TokenHash};
+use fieldsync_server::directory::Role;
+use harness::TestApp;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_device_token_identifies_its_staff_member() {
+    let app = TestApp::spawn().await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let dispatcher = app.staff(org.id, "李娜", Role::Dispatcher).await;
+
+    let response = app
+        .get("/api/v1/me")
+        .bearer_auth(&dispatcher.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["staff_id"], dispatcher.staff.id.to_string());
+    assert_eq!(me["organisation_id"], org.id.to_string());
+    assert_eq!(me["name"], "李娜");
+    assert_eq!(me["role"], "dispatcher");
+
+    // Browsers cannot set headers on a WebSocket upgrade, so `?token=` works too.
+    let response = app
+        .get(&format!("/api/v1/me?token={}", dispatcher.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_wrong_and_revoked_tokens_are_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let technician = app.staff(org.id, "张伟", Role::Technician).await;
+
+    for request in [
+        app.get("/api/v1/me"),
+        app.get("/api/v1/me").bearer_auth("fst_not-a-real-token"),
+        app.get("/api/v1/me")
+            .header("authorization", "Basic dXNlcjpwYXNz"),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Bearer")
+        );
+    }
+
+    assert!(
+        DeviceToken::revoke(&app.database.pool, technician.token_id)
+            .await
+            .unwrap()
+    );
+    let response = app
+        .get("/api/v1/me")
+        .bearer_auth(&technician.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "a revoked token no longer works");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn revoking_one_device_leaves_the_others_working() {
+    let app = TestApp::spawn().await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let technician = app.staff(org.id, "陈强", Role::Technician).await;
+    let second = DeviceToken::issue(&app.database.pool, technician.staff.id, "spare tablet")
+        .await
+        .unwrap();
+
+    DeviceToken::revoke(&app.database.pool, technician.token_id)
+        .await
+        .unwrap();
+    let response = app
+        .get("/api/v1/me")
+        .bearer_auth(&second.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["device_name"], "spare tablet");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes() {
+    let app = TestApp::spawn().await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let admin = app.staff(org.id, "赵敏", Role::Admin).await;
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from device_tokens where id = $1")
+        .bind(admin.token_id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, TokenHash::of(&admin.token).as_bytes());
+    assert_ne!(stored, admin.token.as_bytes());
+    app.shutdown().await;
+}

@@ -53,10 +53,10 @@ impl DocumentId {
         if text.is_empty() {
             return Err(DocumentIdError::Empty);
         }
-        if text.len() == 36 {
-            if let Ok(uuid) = Uuid::parse_str(text) {
-                return Ok(Self(uuid));
-            }
+        if text.len() == 36
+            && let Ok(uuid) = Uuid::parse_str(text)
+        {
+            return Ok(Self(uuid));
         }
         let bytes = bs58::decode(text)
             .with_check(None)

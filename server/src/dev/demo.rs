@@ -87,15 +87,14 @@ const CUSTOMERS: [(&str, &str, &str, Tier); 3] = [
 /// Returns the demo data, seeding it on the first start and reusing it afterwards. `base_url`
 /// is refreshed, since a later start may listen elsewhere.
 pub async fn ensure(db: &PgPool, path: &Path, base_url: &str) -> anyhow::Result<DemoFile> {
-    if let Some(mut demo) = read(path)? {
-        if Organisation::find(db, demo.organisation_id)
+    if let Some(mut demo) = read(path)?
+        && Organisation::find(db, demo.organisation_id)
             .await?
             .is_some()
-        {
-            demo.base_url = base_url.to_owned();
-            write(path, &demo)?;
-            return Ok(demo);
-        }
+    {
+        demo.base_url = base_url.to_owned();
+        write(path, &demo)?;
+        return Ok(demo);
     }
     let existing: Option<Uuid> =
         sqlx::query_scalar("select id from organisations order by created_at, id limit 1")

@@ -253,15 +253,15 @@ impl PostgresCluster {
         let deadline = Instant::now() + START_TIMEOUT;
         let pid_file = self.data_dir().join("postmaster.pid");
         loop {
-            if let Some(postmaster) = &self.running {
-                if let Ok(status) = postmaster.exited.try_recv() {
-                    self.running = None;
-                    let reason = match status {
-                        Ok(status) => format!("postgres exited ({status})"),
-                        Err(e) => format!("waiting for postgres failed: {e}"),
-                    };
-                    return Err(self.start_error(reason));
-                }
+            if let Some(postmaster) = &self.running
+                && let Ok(status) = postmaster.exited.try_recv()
+            {
+                self.running = None;
+                let reason = match status {
+                    Ok(status) => format!("postgres exited ({status})"),
+                    Err(e) => format!("waiting for postgres failed: {e}"),
+                };
+                return Err(self.start_error(reason));
             }
             // Line 8 of postmaster.pid is the server's state; "ready" once it accepts connections.
             let ready = std::fs::read_to_string(&pid_file)

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server over real HTTP, on a real PostgreSQL and S3 endpoint.
 //! One binary, so the whole run shares one throwaway PostgreSQL cluster.
 
+// Tests fail by panicking; `unwrap` on what cannot go wrong in a working system is the point.
+#![allow(clippy::unwrap_used)]
+
 mod auth;
 mod cli;
 mod dev_mode;

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 pub async fn wait_for_status(client: &reqwest::Client, url: &str, status: u16, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
-        if let Ok(response) = client.get(url).send().await {
-            if response.status().as_u16() == status {
-                return;
-            }
+        if let Ok(response) = client.get(url).send().await
+            && response.status().as_u16() == status
+        {
+            return;
         }
         assert!(
             Instant::now() < deadline,

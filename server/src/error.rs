@@ -63,6 +63,18 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::documents::StoreError> for ApiError {
+    fn from(error: crate::documents::StoreError) -> Self {
+        match error {
+            crate::documents::StoreError::Database(e) => e.into(),
+            crate::documents::StoreError::Apply(message) => {
+                ApiError::BadRequest(format!("the changes could not be applied: {message}"))
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(source) = &self {

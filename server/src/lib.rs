@@ -7,10 +7,13 @@ pub mod config;
 pub mod db;
 pub mod dev;
 pub mod directory;
+pub mod documents;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 pub use state::AppState;

@@ -44,7 +44,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
-    http::serve(listener, AppState { db, blobs }, shutdown_signal()).await?;
+    http::serve(listener, AppState::new(db, blobs), shutdown_signal()).await?;
     Ok(())
 }
 

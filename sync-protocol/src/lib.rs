@@ -1,10 +1,13 @@
 //! Fieldsync's sans-IO core, shared by the server and the tablet client.
 //!
 //! - [`document_id`]: automerge-repo document ids and `automerge:` URLs.
+//! - [`job`]: the job document (schema v1), its typed API, field ownership and domain evaluation.
+//! - [`index`]: the technician index document listing a technician's jobs.
 //!
-//! The job document, the wire messages and sync sessions arrive with the sync-protocol issue.
 //! Nothing here does I/O: no async runtime, no database, no HTTP.
 
 pub mod document_id;
+pub mod index;
+pub mod job;
 
 pub use document_id::{DocumentId, DocumentIdError};

@@ -28,10 +28,7 @@ impl TestApp {
     pub async fn spawn_on(database: TestDatabase) -> Self {
         crate::init_logging();
         let objects = TestObjectStore::start().await;
-        let state = AppState {
-            db: database.pool.clone(),
-            blobs: objects.blobs.clone(),
-        };
+        let state = AppState::new(database.pool.clone(), objects.blobs.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding port 0");

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod binaries;
 pub mod fixtures;
+pub mod jobs;
 pub mod postgres;
 pub mod s3;
 

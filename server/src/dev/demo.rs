@@ -10,8 +10,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::auth::DeviceToken;
+use chrono::Utc;
+
+use crate::AppState;
+use crate::auth::{Caller, DeviceToken};
 use crate::directory::{Customer, NewCustomer, NewStaff, Organisation, Role, Staff, Tier};
+use crate::jobs::{BookJob, book_job};
 
 /// The contents of `<data dir>/demo.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,7 +90,8 @@ const CUSTOMERS: [(&str, &str, &str, Tier); 3] = [
 
 /// Returns the demo data, seeding it on the first start and reusing it afterwards. `base_url`
 /// is refreshed, since a later start may listen elsewhere.
-pub async fn ensure(db: &PgPool, path: &Path, base_url: &str) -> anyhow::Result<DemoFile> {
+pub async fn ensure(state: &AppState, path: &Path, base_url: &str) -> anyhow::Result<DemoFile> {
+    let db = &state.db;
     if let Some(mut demo) = read(path)?
         && Organisation::find(db, demo.organisation_id)
             .await?
@@ -101,7 +106,11 @@ pub async fn ensure(db: &PgPool, path: &Path, base_url: &str) -> anyhow::Result<
             .fetch_optional(db)
             .await?;
     let demo = match existing {
-        None => seed(db, base_url).await?,
+        None => {
+            let mut demo = seed(db, base_url).await?;
+            demo.jobs = book_jobs(state, &demo).await?;
+            demo
+        }
         // The database outlived demo.json: hand out fresh tokens for the same people.
         Some(organisation_id) => reissue(db, organisation_id, base_url).await?,
     };
@@ -179,8 +188,79 @@ async fn reissue(db: &PgPool, organisation_id: Uuid, base_url: &str) -> anyhow::
         organisation_id,
         staff,
         customers,
-        jobs: Vec::new(),
+        jobs: existing_jobs(db, organisation_id).await?,
     })
+}
+
+/// Today's jobs: two for the first technician (one from a complaint), one for the second.
+async fn book_jobs(state: &AppState, demo: &DemoFile) -> anyhow::Result<Vec<DemoJob>> {
+    let dispatcher = demo
+        .staff
+        .iter()
+        .find(|s| s.role == Role::Dispatcher)
+        .context("demo data has no dispatcher")?;
+    let caller = Caller::authenticate(state, &dispatcher.token)
+        .await
+        .map_err(|e| anyhow::anyhow!("signing in the demo dispatcher: {e}"))?;
+    let technicians: Vec<Uuid> = demo
+        .staff
+        .iter()
+        .filter(|s| s.role == Role::Technician)
+        .map(|s| s.id)
+        .collect();
+    let today = Utc::now().date_naive();
+    let at = |hour: u32| {
+        today
+            .and_hms_opt(hour, 0, 0)
+            .map(|t| t.and_utc())
+            .context("a time of day")
+    };
+    let plan = [
+        (0, 0, "installation", 1, false),
+        (1, 0, "repair", 6, true),
+        (2, 1, "maintenance", 2, false),
+    ];
+    let mut jobs = Vec::new();
+    for (customer, technician, kind, hour, from_complaint) in plan {
+        let technician_id = technicians[technician % technicians.len()];
+        let request = BookJob {
+            customer_id: demo.customers[customer].id,
+            kind: kind.to_owned(),
+            window_start: at(hour)?,
+            window_end: at(hour + 2)?,
+            technician_id: Some(technician_id),
+            from_complaint,
+            complaint_reference: from_complaint.then(|| "TS-2026-0318".to_owned()),
+        };
+        let created = book_job(state, &caller, request)
+            .await
+            .map_err(|e| anyhow::anyhow!("booking a demo job: {e}"))?;
+        jobs.push(DemoJob {
+            id: created.id,
+            document_url: created.document_url,
+            technician_id,
+        });
+    }
+    Ok(jobs)
+}
+
+async fn existing_jobs(db: &PgPool, organisation_id: Uuid) -> anyhow::Result<Vec<DemoJob>> {
+    let rows: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "select id, technician_id from jobs where organisation_id = $1 order by window_start, id",
+    )
+    .bind(organisation_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, technician)| {
+            Some(DemoJob {
+                id,
+                document_url: sync_protocol::DocumentId::from_uuid(id).to_url(),
+                technician_id: technician?,
+            })
+        })
+        .collect())
 }
 
 fn read(path: &Path) -> anyhow::Result<Option<DemoFile>> {

@@ -61,18 +61,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     blobs.create_bucket_if_missing().await?;
 
     let db = open_database(&cluster).await?;
-    let demo = demo::ensure(&db, &dir.join("demo.json"), &base_url).await?;
+    let state = AppState::new(db.clone(), blobs);
+    let demo = demo::ensure(&state, &dir.join("demo.json"), &base_url).await?;
     banner::print(&demo, &dir, &objects.endpoint());
 
-    http::serve(
-        listener,
-        AppState {
-            db: db.clone(),
-            blobs,
-        },
-        shutdown_signal(),
-    )
-    .await?;
+    http::serve(listener, state, shutdown_signal()).await?;
     db.close().await;
     objects.shutdown().await;
     tokio::task::spawn_blocking(move || {

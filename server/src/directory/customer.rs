@@ -83,13 +83,29 @@ impl Customer {
         .await
     }
 
+    /// The customer, if it exists in `organisation_id`.
+    pub async fn find(
+        db: impl PgExecutor<'_>,
+        organisation_id: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        sqlx::query_as(
+            r#"select id, organisation_id, name, phone, address, tier from customers
+               where organisation_id = $1 and id = $2"#,
+        )
+        .bind(organisation_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+    }
+
     pub async fn list(
         db: impl PgExecutor<'_>,
         organisation_id: Uuid,
     ) -> Result<Vec<Self>, sqlx::Error> {
         sqlx::query_as(
             r#"select id, organisation_id, name, phone, address, tier from customers
-               where organisation_id = $1 order by created_at, id"#,
+               where organisation_id = $1 order by created_at, id limit 1000"#,
         )
         .bind(organisation_id)
         .fetch_all(db)

@@ -1,18 +1,28 @@
 //! The HTTP surface: routes, request tracing, and serving on a listener we are handed.
 
+mod directory;
 mod health;
+mod jobs;
+mod json;
 mod me;
+mod openapi;
+
+pub use json::AppJson;
 
 use std::future::Future;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::MatchedPath;
 use axum::http::Request;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
+
+/// The largest JSON request body accepted.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
@@ -20,6 +30,27 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/me", get(me::me))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route(
+            "/api/v1/staff",
+            get(directory::list_staff).post(directory::create_staff),
+        )
+        .route("/api/v1/staff/{id}/tokens", post(directory::issue_token))
+        .route("/api/v1/tokens/{id}", delete(directory::revoke_token))
+        .route(
+            "/api/v1/customers",
+            get(directory::list_customers).post(directory::create_customer),
+        )
+        .route("/api/v1/customers/{id}", get(directory::show_customer))
+        .route("/api/v1/jobs", post(jobs::create))
+        .route("/api/v1/jobs/{id}", get(jobs::show))
+        .route("/api/v1/jobs/{id}/confirmation", post(jobs::confirm))
+        .route("/api/v1/jobs/{id}/reschedule", post(jobs::reschedule))
+        .route("/api/v1/jobs/{id}/reassign", post(jobs::reassign))
+        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/v1/board", get(jobs::board))
+        // JSON bodies of this API are small; uploads have their own route and limits.
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route pattern, not the raw path: ids do not explode the span names.

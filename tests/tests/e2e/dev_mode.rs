@@ -81,7 +81,27 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
     let customers = first["customers"].as_array().unwrap();
     assert_eq!(customers.len(), 3);
     assert_eq!(customers.iter().filter(|c| c["tier"] == "key").count(), 1);
-    assert!(first["jobs"].is_array());
+    let jobs = first["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 3, "today's demo jobs");
+    let dispatcher = staff.iter().find(|s| s["role"] == "dispatcher").unwrap();
+    for job in jobs {
+        assert!(
+            job["document_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("automerge:")
+        );
+        let response = client
+            .get(format!(
+                "{base}/api/v1/jobs/{}",
+                job["id"].as_str().unwrap()
+            ))
+            .bearer_auth(dispatcher["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "the demo job exists");
+    }
 
     interrupt_and_wait(child).await;
     let cluster_dir = data_dir.join("postgres").display().to_string();
@@ -98,6 +118,7 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
     wait_for_status(&client, &format!("{base}/readyz"), 200, START_LIMIT).await;
     let second = demo(&data_dir);
     assert_eq!(second["organisation_id"], first["organisation_id"]);
+    assert_eq!(second["jobs"], first["jobs"], "jobs are seeded once");
     assert_eq!(second["base_url"], base);
     let token = staff[0]["token"].as_str().unwrap();
     let response = client

@@ -8,4 +8,5 @@ mod auth;
 mod cli;
 mod dev_mode;
 mod health;
+mod jobs;
 mod support;

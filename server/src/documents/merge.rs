@@ -1,0 +1,117 @@
+//! The merge: new changes become durable (chunk, history, projection, notification, all in one
+//! transaction) before the in-memory document, and so any sync message, reflects them.
+
+use automerge::{Automerge, Change};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::persist::{self, LockedRow, StoreError};
+
+/// Compact when the chunks would outweigh the snapshot, or there are this many of them.
+const COMPACT_AFTER_CHUNKS: i64 = 64;
+
+/// A document's committed state in memory.
+#[derive(Debug)]
+pub struct Current {
+    pub doc: Automerge,
+    /// The last chunk sequence number this copy includes.
+    pub last_seq: i64,
+}
+
+impl Current {
+    pub(super) fn apply_chunk(&mut self, seq: i64, data: &[u8]) -> Result<(), StoreError> {
+        self.doc.load_incremental(data)?;
+        self.last_seq = seq;
+        Ok(())
+    }
+
+    /// Applies what other instances committed since this copy was loaded.
+    async fn catch_up(
+        &mut self,
+        db: &mut PgConnection,
+        id: Uuid,
+        row: &LockedRow,
+    ) -> Result<(), StoreError> {
+        if row.last_seq == self.last_seq {
+            return Ok(());
+        }
+        if row.snapshot_seq > self.last_seq {
+            // The chunks we lack were compacted away: merge the snapshot that absorbed them.
+            let mut snapshot = Automerge::load(&persist::snapshot(&mut *db, id).await?)?;
+            self.doc.merge(&mut snapshot)?;
+            self.last_seq = row.snapshot_seq;
+        }
+        for (seq, data) in persist::chunks_after(&mut *db, id, self.last_seq).await? {
+            self.apply_chunk(seq, &data)?;
+        }
+        Ok(())
+    }
+}
+
+/// Who is behind a merge: a staff member on a device, or the server acting for a staff member.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Author {
+    pub staff_id: Option<Uuid>,
+    pub device_token_id: Option<Uuid>,
+}
+
+/// Changes staged in a transaction: the chunk, the history and the notification are written,
+/// the row is locked. The caller writes its projection from `after` into the same transaction,
+/// commits, and only then [`Staged::apply`]s it to memory; if the transaction is dropped
+/// instead, nothing was written and memory is as it was.
+#[derive(Debug)]
+pub struct Staged {
+    /// The document as it will be once committed.
+    pub after: Automerge,
+    /// The heads before these changes (caught up with other instances).
+    pub before_heads: Vec<automerge::ChangeHash>,
+    /// How many of the changes were new to the document.
+    pub new_changes: usize,
+    seq: i64,
+}
+
+impl Staged {
+    pub(super) async fn stage(
+        db: &mut PgConnection,
+        id: Uuid,
+        current: &mut Current,
+        changes: Vec<Change>,
+        author: &Author,
+    ) -> Result<Self, StoreError> {
+        let row = persist::lock(&mut *db, id).await?;
+        current.catch_up(&mut *db, id, &row).await?;
+        let before_heads = current.doc.get_heads();
+        let mut after = current.doc.clone();
+        after
+            .apply_changes(changes)
+            .map_err(|e| StoreError::Apply(e.to_string()))?;
+        let new = after.get_changes(&before_heads);
+        let mut seq = row.last_seq;
+        if !new.is_empty() {
+            let data: Vec<u8> = new
+                .iter()
+                .flat_map(|c| c.raw_bytes().iter().copied())
+                .collect();
+            seq += 1;
+            persist::append(&mut *db, id, seq, &data).await?;
+            persist::record_changes(&mut *db, id, &new, author).await?;
+            let chunk_bytes = row.chunk_bytes + i64::try_from(data.len()).unwrap_or(i64::MAX);
+            if chunk_bytes > row.snapshot_bytes || seq - row.snapshot_seq >= COMPACT_AFTER_CHUNKS {
+                persist::compact(&mut *db, id, &after.save(), seq).await?;
+            }
+            persist::notify(&mut *db, id, seq).await?;
+        }
+        Ok(Self {
+            after,
+            before_heads,
+            new_changes: new.len(),
+            seq,
+        })
+    }
+
+    /// Makes the committed changes visible in memory. Call only after the commit succeeded.
+    pub fn apply(self, current: &mut Current) {
+        current.doc = self.after;
+        current.last_seq = self.seq;
+    }
+}

@@ -1,0 +1,116 @@
+//! Automerge documents kept in PostgreSQL: per document a snapshot plus incremental chunks,
+//! compacted in the transaction that writes the new snapshot; a bounded in-memory cache that
+//! loads on demand and evicts idle documents; and the merge that makes a change durable before
+//! anything in memory (and so any sync message) reflects it.
+
+mod cache;
+mod merge;
+mod persist;
+
+pub use cache::{CacheStats, DocumentCache, LoadedDocument};
+pub use merge::{Author, Current, Staged};
+pub use persist::{DocumentKind, NOTIFY_CHANNEL, StoreError};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::{ActorId, Automerge};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The document store of one server instance.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    db: PgPool,
+    cache: Arc<DocumentCache>,
+    actor: ActorId,
+}
+
+/// How many documents stay in memory, and for how long unused.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheLimits {
+    pub capacity: usize,
+    pub idle: Duration,
+}
+
+impl Default for CacheLimits {
+    fn default() -> Self {
+        Self {
+            capacity: 1_000,
+            idle: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Documents {
+    pub fn new(db: PgPool, limits: CacheLimits) -> Self {
+        Self {
+            db,
+            cache: Arc::new(DocumentCache::new(limits)),
+            // One actor per server process: concurrent instances never share a sequence.
+            actor: ActorId::random(),
+        }
+    }
+
+    /// The actor this instance writes server-side changes as.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    pub fn cache(&self) -> &DocumentCache {
+        &self.cache
+    }
+
+    /// The document, from memory or loaded from PostgreSQL; `None` if it does not exist.
+    pub async fn get(&self, id: Uuid) -> Result<Option<Arc<LoadedDocument>>, StoreError> {
+        if let Some(found) = self.cache.get(id) {
+            return Ok(Some(found));
+        }
+        let Some(stored) = persist::load(&self.db, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.cache.insert(stored)))
+    }
+
+    /// Stores a new document in `tx`; it becomes visible when the transaction commits.
+    pub async fn create(
+        &self,
+        tx: &mut PgConnection,
+        id: Uuid,
+        organisation_id: Uuid,
+        kind: DocumentKind,
+        doc: &Automerge,
+        author: &Author,
+    ) -> Result<(), StoreError> {
+        persist::insert(&mut *tx, id, organisation_id, kind, &doc.save()).await?;
+        persist::record_changes(&mut *tx, id, &doc.get_changes(&[]), author).await?;
+        persist::notify(&mut *tx, id, 0).await
+    }
+
+    /// Stages `changes` to `document` (whose lock the caller holds as `current`) in `tx`:
+    /// see [`Staged`].
+    pub async fn stage(
+        &self,
+        tx: &mut PgConnection,
+        document: &LoadedDocument,
+        current: &mut Current,
+        changes: Vec<automerge::Change>,
+        author: &Author,
+    ) -> Result<Staged, StoreError> {
+        Staged::stage(tx, document.id, current, changes, author).await
+    }
+
+    /// Brings a cached document up to date with chunks other instances committed.
+    pub async fn catch_up(&self, id: Uuid) -> Result<bool, StoreError> {
+        let Some(document) = self.cache.get(id) else {
+            return Ok(false);
+        };
+        let mut current = document.lock().await;
+        let chunks = persist::chunks_after(&self.db, id, current.last_seq).await?;
+        let changed = !chunks.is_empty();
+        for (seq, data) in chunks {
+            current.apply_chunk(seq, &data)?;
+        }
+        Ok(changed)
+    }
+}

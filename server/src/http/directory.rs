@@ -1,0 +1,145 @@
+//! Staff, device tokens and customers: `/api/v1/staff`, `/api/v1/tokens`, `/api/v1/customers`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::json::AppJson;
+use crate::auth::{Caller, DeviceToken};
+use crate::directory::{Customer, NewCustomer, NewStaff, Role, Staff};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const MAX_NAME: usize = 200;
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::BadRequest(format!("{field} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::BadRequest(format!(
+            "{field} may be at most {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn create_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(request): AppJson<NewStaff>,
+) -> Result<(StatusCode, AppJson<Staff>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    check_text("name", &request.name, MAX_NAME)?;
+    let staff = Staff::create(&state.db, caller.organisation_id, &request).await?;
+    Ok((StatusCode::CREATED, AppJson(staff)))
+}
+
+pub async fn list_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<AppJson<Vec<Staff>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Dispatcher])?;
+    Ok(AppJson(
+        Staff::list(&state.db, caller.organisation_id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    device_name: String,
+}
+
+/// A token as issued: the only time its text is shown.
+#[derive(Debug, Serialize)]
+pub struct TokenIssued {
+    id: Uuid,
+    staff_id: Uuid,
+    device_name: String,
+    token: String,
+}
+
+pub async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(staff_id): Path<Uuid>,
+    AppJson(request): AppJson<NewToken>,
+) -> Result<(StatusCode, AppJson<TokenIssued>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    check_text("device_name", &request.device_name, MAX_NAME)?;
+    let member = Staff::list(&state.db, caller.organisation_id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == staff_id)
+        .ok_or(ApiError::NotFound)?;
+    let issued = DeviceToken::issue(&state.db, member.id, &request.device_name).await?;
+    Ok((
+        StatusCode::CREATED,
+        AppJson(TokenIssued {
+            id: issued.id,
+            staff_id: member.id,
+            device_name: request.device_name,
+            token: issued.token,
+        }),
+    ))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(token_id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let in_organisation: bool = sqlx::query_scalar(
+        r#"select exists (select 1 from device_tokens t join staff s on s.id = t.staff_id
+                          where t.id = $1 and s.organisation_id = $2)"#,
+    )
+    .bind(token_id)
+    .bind(caller.organisation_id)
+    .fetch_one(&state.db)
+    .await?;
+    if !in_organisation {
+        return Err(ApiError::NotFound);
+    }
+    DeviceToken::revoke(&state.db, token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn create_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(request): AppJson<NewCustomer>,
+) -> Result<(StatusCode, AppJson<Customer>), ApiError> {
+    caller.require(&[Role::Admin, Role::Dispatcher])?;
+    check_text("name", &request.name, MAX_NAME)?;
+    check_text("address", &request.address, 500)?;
+    if let Some(phone) = &request.phone {
+        check_text("phone", phone, 50)?;
+    }
+    let customer = Customer::create(&state.db, caller.organisation_id, &request).await?;
+    Ok((StatusCode::CREATED, AppJson(customer)))
+}
+
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<AppJson<Vec<Customer>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
+    Ok(AppJson(
+        Customer::list(&state.db, caller.organisation_id).await?,
+    ))
+}
+
+pub async fn show_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<AppJson<Customer>, ApiError> {
+    caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
+    Customer::find(&state.db, caller.organisation_id, id)
+        .await?
+        .map(AppJson)
+        .ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,101 @@
+//! `/api/v1/jobs` and `/api/v1/board`: the dispatcher's API. Ids are accepted as UUIDs or as
+//! automerge document ids/URLs.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use sync_protocol::DocumentId;
+use uuid::Uuid;
+
+use super::json::AppJson;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::jobs::view::{Board, JobView};
+use crate::jobs::{self, BookJob, Cancel, Confirmation, JobCreated, Reassign, Reschedule};
+use crate::state::AppState;
+
+pub fn parse_job_id(text: &str) -> Result<Uuid, ApiError> {
+    DocumentId::parse(text)
+        .map(|id| id.as_uuid())
+        .map_err(|_| ApiError::NotFound)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(request): AppJson<BookJob>,
+) -> Result<(StatusCode, AppJson<JobCreated>), ApiError> {
+    let created = jobs::book_job(&state, &caller, request).await?;
+    Ok((StatusCode::CREATED, AppJson(created)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<AppJson<JobView>, ApiError> {
+    Ok(AppJson(
+        jobs::view::job_view(&state, &caller, parse_job_id(&id)?).await?,
+    ))
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<Confirmation>,
+) -> Result<AppJson<JobView>, ApiError> {
+    let id = parse_job_id(&id)?;
+    jobs::confirm(&state, &caller, id, request).await?;
+    Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<Reschedule>,
+) -> Result<AppJson<JobView>, ApiError> {
+    let id = parse_job_id(&id)?;
+    jobs::reschedule(&state, &caller, id, request).await?;
+    Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
+}
+
+pub async fn reassign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<Reassign>,
+) -> Result<AppJson<JobView>, ApiError> {
+    let id = parse_job_id(&id)?;
+    jobs::reassign(&state, &caller, id, request).await?;
+    Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<Cancel>,
+) -> Result<AppJson<JobView>, ApiError> {
+    let id = parse_job_id(&id)?;
+    jobs::cancel(&state, &caller, id, request).await?;
+    Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BoardQuery {
+    /// YYYY-MM-DD (UTC day).
+    date: String,
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<BoardQuery>,
+) -> Result<AppJson<Board>, ApiError> {
+    let date = NaiveDate::parse_from_str(&query.date, "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest("date must be YYYY-MM-DD".into()))?;
+    Ok(AppJson(jobs::view::board(&state, &caller, date).await?))
+}

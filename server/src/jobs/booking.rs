@@ -1,0 +1,154 @@
+//! Booking a job: the dispatcher's `POST /api/v1/jobs`.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sync_protocol::DocumentId;
+use sync_protocol::job::{
+    ComplaintOrigin, CustomerSnapshot, CustomerTier, JobDocument, JobKind, NewJob,
+};
+use uuid::Uuid;
+
+use super::{Edit, index, millis, projection};
+use crate::auth::Caller;
+use crate::directory::{Customer, Role};
+use crate::documents::{Author, DocumentKind};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The longest appointment window a dispatcher can book.
+const LONGEST_WINDOW: Duration = Duration::days(14);
+
+/// What a dispatcher sends to book a job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookJob {
+    pub customer_id: Uuid,
+    /// installation, repair, maintenance or inspection.
+    pub kind: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub technician_id: Option<Uuid>,
+    #[serde(default)]
+    pub from_complaint: bool,
+    pub complaint_reference: Option<String>,
+}
+
+/// The booked job: its id and the URL tablets open.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobCreated {
+    pub id: Uuid,
+    pub document_id: String,
+    pub document_url: String,
+}
+
+pub async fn book_job(
+    state: &AppState,
+    caller: &Caller,
+    request: BookJob,
+) -> Result<JobCreated, ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    let kind = JobKind::parse(&request.kind).ok_or_else(|| {
+        ApiError::BadRequest(
+            "kind must be one of installation, repair, maintenance, inspection".into(),
+        )
+    })?;
+    check_window(request.window_start, request.window_end)?;
+    let customer = Customer::find(&state.db, caller.organisation_id, request.customer_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::BadRequest("no customer with this id in your organisation".into())
+        })?;
+    if let Some(technician) = request.technician_id {
+        check_technician(state, caller, technician).await?;
+    }
+    let new_job = NewJob {
+        kind,
+        customer: CustomerSnapshot {
+            id: Some(customer.id.to_string()),
+            name: customer.name.clone(),
+            phone: customer.phone.clone(),
+            address: customer.address.clone(),
+            tier: CustomerTier::parse(customer.tier.as_str()),
+        },
+        complaint_origin: ComplaintOrigin {
+            from_complaint: request.from_complaint,
+            reference: request.complaint_reference.clone(),
+        },
+        window_start: millis(request.window_start),
+        window_end: millis(request.window_end),
+        technician_id: request.technician_id.map(|t| t.to_string()),
+        created_by: caller.staff_id.to_string(),
+        created_at: millis(Utc::now()),
+    };
+    let mut doc = JobDocument::create(&new_job).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let id = DocumentId::random();
+    if let Some(technician) = request.technician_id {
+        index::ensure_index(state, caller.organisation_id, technician).await?;
+    }
+    let author = Author {
+        staff_id: Some(caller.staff_id),
+        device_token_id: Some(caller.device_token_id),
+    };
+    let mut edit = Edit::begin(state, author).await?;
+    let document = doc.document();
+    state
+        .documents
+        .create(
+            &mut edit.tx,
+            id.as_uuid(),
+            caller.organisation_id,
+            DocumentKind::Job,
+            document,
+            &author,
+        )
+        .await?;
+    projection::project(&mut edit.tx, id.as_uuid(), document).await?;
+    if let Some(technician) = request.technician_id {
+        let entry = index::entry(id.as_uuid(), document)?;
+        index::put(&mut edit, technician, &entry).await?;
+    }
+    edit.commit().await?;
+    Ok(JobCreated {
+        id: id.as_uuid(),
+        document_id: id.to_string(),
+        document_url: id.to_url(),
+    })
+}
+
+pub(super) fn check_window(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
+    if end <= start {
+        return Err(ApiError::BadRequest(
+            "window_end must be after window_start".into(),
+        ));
+    }
+    if end - start > LONGEST_WINDOW {
+        return Err(ApiError::BadRequest(
+            "an appointment window may be at most 14 days long".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The technician must be an active technician of the caller's organisation.
+pub(super) async fn check_technician(
+    state: &AppState,
+    caller: &Caller,
+    technician: Uuid,
+) -> Result<(), ApiError> {
+    let found: Option<String> = sqlx::query_scalar(
+        "select role from staff where id = $1 and organisation_id = $2 and disabled_at is null",
+    )
+    .bind(technician)
+    .bind(caller.organisation_id)
+    .fetch_optional(&state.db)
+    .await?;
+    match found.as_deref() {
+        Some("technician") => Ok(()),
+        Some(_) => Err(ApiError::BadRequest(
+            "that staff member is not a technician".into(),
+        )),
+        None => Err(ApiError::BadRequest(
+            "no technician with this id in your organisation".into(),
+        )),
+    }
+}

@@ -1,0 +1,196 @@
+//! The dispatcher's operations on a booked job. Each becomes a change in the job document (as
+//! the server's actor) and, where the technician's list shows it, in their index document.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sync_protocol::job::{ConfirmationChannel, DispatcherActions, JobDocument};
+use uuid::Uuid;
+
+use super::booking::{check_technician, check_window};
+use super::{DocumentAccess, Edit, document_access, index, millis};
+use crate::auth::Caller;
+use crate::directory::Role;
+use crate::documents::Author;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirmation {
+    /// Who confirmed: the customer, or who answered for them.
+    pub confirmed_by: String,
+    /// phone, sms or in_person.
+    pub channel: String,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reassign {
+    pub technician_id: Uuid,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    pub reason: String,
+}
+
+pub async fn confirm(
+    state: &AppState,
+    caller: &Caller,
+    job: Uuid,
+    request: Confirmation,
+) -> Result<(), ApiError> {
+    let channel = ConfirmationChannel::parse(&request.channel).ok_or_else(|| {
+        ApiError::BadRequest("channel must be one of phone, sms, in_person".into())
+    })?;
+    let mut edit = begin(state, caller, job).await?;
+    let after = edit
+        .change(job, |doc| {
+            DispatcherActions::new(doc, caller.staff_id.to_string()).confirm_appointment(
+                &request.confirmed_by,
+                channel,
+                millis(request.confirmed_at),
+            )
+        })
+        .await?
+        .clone();
+    refresh_index(&mut edit, job, &after).await?;
+    edit.commit().await
+}
+
+pub async fn reschedule(
+    state: &AppState,
+    caller: &Caller,
+    job: Uuid,
+    request: Reschedule,
+) -> Result<(), ApiError> {
+    check_window(request.window_start, request.window_end)?;
+    let mut edit = begin(state, caller, job).await?;
+    let after = edit
+        .change(job, |doc| {
+            DispatcherActions::new(doc, caller.staff_id.to_string()).reschedule(
+                millis(request.window_start),
+                millis(request.window_end),
+                millis(Utc::now()),
+            )
+        })
+        .await?
+        .clone();
+    refresh_index(&mut edit, job, &after).await?;
+    edit.commit().await
+}
+
+/// Moves the job to another technician. The previous technician keeps read and write access to
+/// it (their offline work still merges, and is flagged for review), but it leaves their list.
+pub async fn reassign(
+    state: &AppState,
+    caller: &Caller,
+    job: Uuid,
+    request: Reassign,
+) -> Result<(), ApiError> {
+    let technician = request.technician_id;
+    check_technician(state, caller, technician).await?;
+    authorize(state, caller, job).await?;
+    let new_index = index::ensure_index(state, caller.organisation_id, technician).await?;
+    let mut edit = begin(state, caller, job).await?;
+    let mut previous = None;
+    let after = edit
+        .change(job, |doc| {
+            // Read under the job's lock, so a concurrent reassignment cannot slip in between.
+            previous = JobDocument::read(&*doc)
+                .ok()
+                .and_then(|j| j.assignment.technician_id)
+                .and_then(|t| Uuid::parse_str(&t).ok());
+            DispatcherActions::new(doc, caller.staff_id.to_string())
+                .reassign(&technician.to_string(), millis(Utc::now()))
+        })
+        .await?
+        .clone();
+    let entry = index::entry(job, &after)?;
+    let mut steps = vec![(new_index, technician, true)];
+    if let Some(previous) = previous.filter(|p| *p != technician)
+        && let Some(old_index) = index::find(&mut edit.tx, previous).await?
+    {
+        steps.push((old_index, previous, false));
+    }
+    // Index documents are locked in ascending id order, whoever calls.
+    steps.sort_by_key(|(index_id, _, _)| *index_id);
+    for (_, owner, add) in steps {
+        if add {
+            index::put(&mut edit, owner, &entry).await?;
+        } else {
+            index::remove(&mut edit, owner, job).await?;
+        }
+    }
+    edit.commit().await
+}
+
+pub async fn cancel(
+    state: &AppState,
+    caller: &Caller,
+    job: Uuid,
+    request: Cancel,
+) -> Result<(), ApiError> {
+    if request.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "give a reason for cancelling (the technician sees it)".into(),
+        ));
+    }
+    let mut edit = begin(state, caller, job).await?;
+    let after = edit
+        .change(job, |doc| {
+            DispatcherActions::new(doc, caller.staff_id.to_string())
+                .cancel(&request.reason, millis(Utc::now()))
+        })
+        .await?
+        .clone();
+    refresh_index(&mut edit, job, &after).await?;
+    edit.commit().await
+}
+
+/// Dispatchers of the job's organisation only; anyone else learns nothing.
+async fn authorize(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    match document_access(&state.db, caller, job).await? {
+        Some(DocumentAccess::Write(_)) => Ok(()),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+async fn begin<'s>(state: &'s AppState, caller: &Caller, job: Uuid) -> Result<Edit<'s>, ApiError> {
+    authorize(state, caller, job).await?;
+    Edit::begin(
+        state,
+        Author {
+            staff_id: Some(caller.staff_id),
+            device_token_id: Some(caller.device_token_id),
+        },
+    )
+    .await
+}
+
+/// Refreshes the entry in the assigned technician's list.
+async fn refresh_index(
+    edit: &mut Edit<'_>,
+    job: Uuid,
+    after: &automerge::Automerge,
+) -> Result<(), ApiError> {
+    let entry = index::entry(job, after)?;
+    let technician = JobDocument::read(after)
+        .ok()
+        .and_then(|j| j.assignment.technician_id)
+        .and_then(|t| Uuid::parse_str(&t).ok());
+    if let Some(technician) = technician {
+        index::put(edit, technician, &entry).await?;
+    }
+    Ok(())
+}

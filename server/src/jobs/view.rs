@@ -1,0 +1,169 @@
+//! What dispatchers (and technicians and revisit callers, for the jobs they may see) read: the
+//! projection, the timeline from the document, and the history of changes with both clocks.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+use sync_protocol::DocumentId;
+use sync_protocol::job::{JobDocument, TimelineEvent};
+use uuid::Uuid;
+
+use super::{DocumentAccess, document_access};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A job's projection row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: Uuid,
+    pub customer_id: Option<Uuid>,
+    pub kind: String,
+    pub technician_id: Option<Uuid>,
+    pub from_complaint: bool,
+    pub status: String,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub confirmed: bool,
+    pub complete: bool,
+    pub review_flags: serde_json::Value,
+    pub missing: serde_json::Value,
+    pub evidence: serde_json::Value,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub device_updated_at: Option<DateTime<Utc>>,
+    pub server_updated_at: DateTime<Utc>,
+}
+
+const JOB_COLUMNS: &str = "id, customer_id, kind, technician_id, from_complaint, status, \
+    window_start, window_end, confirmed, complete, review_flags, missing, evidence, \
+    cancelled_at, archived_at, device_updated_at, server_updated_at";
+
+/// One Automerge change: who, with which device's clock, received when.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChangeRecord {
+    pub hash: String,
+    pub actor: String,
+    pub staff_id: Option<Uuid>,
+    pub staff_name: Option<String>,
+    pub device_time: Option<DateTime<Utc>>,
+    pub server_time: DateTime<Utc>,
+    pub message: Option<String>,
+}
+
+/// `GET /api/v1/jobs/{id}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: JobRow,
+    pub document_url: String,
+    pub timeline: Vec<TimelineEvent>,
+    pub history: Vec<ChangeRecord>,
+}
+
+pub async fn job_view(state: &AppState, caller: &Caller, id: Uuid) -> Result<JobView, ApiError> {
+    if document_access(&state.db, caller, id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let job: JobRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {JOB_COLUMNS} from jobs where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let document = state.documents.get(id).await?.ok_or(ApiError::NotFound)?;
+    let timeline = JobDocument::read(&document.snapshot().await)
+        .map(|j| j.timeline)
+        .unwrap_or_default();
+    Ok(JobView {
+        job,
+        document_url: DocumentId::from_uuid(id).to_url(),
+        timeline,
+        history: history(&state.db, id).await?,
+    })
+}
+
+async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<ChangeRecord>, sqlx::Error> {
+    sqlx::query_as(
+        r#"select encode(c.hash, 'hex') as hash, c.actor, c.staff_id, s.name as staff_name,
+                  c.device_time, c.server_time, c.message
+           from document_changes c left join staff s on s.id = c.staff_id
+           where c.document_id = $1
+           order by c.server_time, c.device_time nulls first, c.hash"#,
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// One technician's column of the board.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardColumn {
+    pub technician_id: Option<Uuid>,
+    pub technician_name: Option<String>,
+    pub jobs: Vec<JobRow>,
+}
+
+/// `GET /api/v1/board?date=`: the day's jobs by technician (unassigned last).
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub date: NaiveDate,
+    pub technicians: Vec<BoardColumn>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BoardRow {
+    technician_name: Option<String>,
+    #[sqlx(flatten)]
+    job: JobRow,
+}
+
+pub async fn board(state: &AppState, caller: &Caller, date: NaiveDate) -> Result<Board, ApiError> {
+    caller.require(&[
+        crate::directory::Role::Dispatcher,
+        crate::directory::Role::Admin,
+    ])?;
+    let start = date
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or(ApiError::NotFound)?;
+    let end = start + chrono::Duration::days(1);
+    let rows: Vec<BoardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        r#"select s.name as technician_name, {columns}
+           from jobs j left join staff s on s.id = j.technician_id
+           where j.organisation_id = $1 and j.window_start < $3 and j.window_end > $2
+             and j.archived_at is null
+           order by s.name nulls last, j.technician_id, j.window_start
+           limit 2000"#,
+        columns = JOB_COLUMNS
+            .split(", ")
+            .map(|c| format!("j.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+    .bind(caller.organisation_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&state.db)
+    .await?;
+    let mut technicians: Vec<BoardColumn> = Vec::new();
+    for row in rows {
+        match technicians.last_mut() {
+            Some(column) if column.technician_id == row.job.technician_id => {
+                column.jobs.push(row.job)
+            }
+            _ => technicians.push(BoardColumn {
+                technician_id: row.job.technician_id,
+                technician_name: row.technician_name,
+                jobs: vec![row.job],
+            }),
+        }
+    }
+    Ok(Board { date, technicians })
+}
+
+/// Documents a caller may write, for the sync layer.
+pub fn writable(access: Option<DocumentAccess>) -> bool {
+    matches!(access, Some(DocumentAccess::Write(_)))
+}

@@ -1,0 +1,37 @@
+//! Tells the sync connections of this instance which documents changed, whether the change was
+//! made here or arrived from another instance through PostgreSQL's LISTEN/NOTIFY.
+
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// How many change notices a slow connection may fall behind before it resynchronises all its
+/// documents instead.
+const BACKLOG: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct SyncHub {
+    sender: broadcast::Sender<Uuid>,
+}
+
+impl SyncHub {
+    pub fn new() -> Self {
+        Self {
+            sender: broadcast::channel(BACKLOG).0,
+        }
+    }
+
+    /// Document `id` has new committed changes.
+    pub fn changed(&self, id: Uuid) {
+        let _ = self.sender.send(id);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Uuid> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for SyncHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}

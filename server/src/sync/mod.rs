@@ -1,0 +1,5 @@
+//! WebSocket sync with automerge-repo peers (`GET /sync`).
+
+mod hub;
+
+pub use hub::SyncHub;

@@ -1,0 +1,74 @@
+//! Helpers for tests about jobs: a small organisation with a dispatcher, two technicians and a
+//! customer, and booking through the real REST API.
+
+use fieldsync_server::directory::{Role, Tier};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::TestApp;
+use crate::fixtures::SignedIn;
+
+/// An organisation ready to book jobs.
+#[derive(Debug, Clone)]
+pub struct Crew {
+    pub organisation: Uuid,
+    pub dispatcher: SignedIn,
+    pub technician: SignedIn,
+    pub other_technician: SignedIn,
+    pub revisit: SignedIn,
+    pub customer: Uuid,
+}
+
+impl TestApp {
+    pub async fn crew(&self, name: &str) -> Crew {
+        let organisation = self.organisation(name).await.id;
+        Crew {
+            organisation,
+            dispatcher: self.staff(organisation, "李娜", Role::Dispatcher).await,
+            technician: self.staff(organisation, "张伟", Role::Technician).await,
+            other_technician: self.staff(organisation, "陈强", Role::Technician).await,
+            revisit: self.staff(organisation, "刘芳", Role::Revisit).await,
+            customer: self
+                .customer(
+                    organisation,
+                    "王秀英",
+                    "上海市浦东新区张杨路1588号12楼1203室",
+                    Tier::Key,
+                )
+                .await
+                .id,
+        }
+    }
+
+    /// Books a job for today through `POST /api/v1/jobs`; returns the response body.
+    pub async fn book(&self, crew: &Crew, technician: Option<Uuid>) -> Value {
+        let today = chrono::Utc::now().date_naive();
+        let response = self
+            .post("/api/v1/jobs")
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({
+                "customer_id": crew.customer,
+                "kind": "installation",
+                "window_start": format!("{today}T01:00:00Z"),
+                "window_end": format!("{today}T03:00:00Z"),
+                "technician_id": technician,
+            }))
+            .send()
+            .await
+            .expect("POST /api/v1/jobs");
+        assert_eq!(response.status(), 201, "booking answers 201");
+        response.json().await.expect("JSON body")
+    }
+
+    /// `GET /api/v1/jobs/{id}` as `token`: status and body.
+    pub async fn job(&self, token: &str, id: &str) -> (u16, Value) {
+        let response = self
+            .get(&format!("/api/v1/jobs/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET job");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}

@@ -139,6 +139,10 @@ impl DocumentCache {
         }
     }
 
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.entries().keys().copied().collect()
+    }
+
     pub fn stats(&self) -> CacheStats {
         CacheStats {
             resident: self.entries().len(),

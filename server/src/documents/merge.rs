@@ -26,7 +26,7 @@ impl Current {
     }
 
     /// Applies what other instances committed since this copy was loaded.
-    async fn catch_up(
+    pub(super) async fn catch_up(
         &mut self,
         db: &mut PgConnection,
         id: Uuid,

@@ -4,6 +4,7 @@
 //! anything in memory (and so any sync message) reflects it.
 
 mod cache;
+pub mod listener;
 mod merge;
 mod persist;
 
@@ -57,6 +58,11 @@ impl Documents {
         &self.actor
     }
 
+    /// Ids of the documents in memory now.
+    pub fn cached_ids(&self) -> Vec<Uuid> {
+        self.cache.ids()
+    }
+
     pub fn cache(&self) -> &DocumentCache {
         &self.cache
     }
@@ -106,11 +112,10 @@ impl Documents {
             return Ok(false);
         };
         let mut current = document.lock().await;
-        let chunks = persist::chunks_after(&self.db, id, current.last_seq).await?;
-        let changed = !chunks.is_empty();
-        for (seq, data) in chunks {
-            current.apply_chunk(seq, &data)?;
-        }
-        Ok(changed)
+        let mut conn = self.db.acquire().await?;
+        let row = persist::row(&mut *conn, id).await?;
+        let before = current.last_seq;
+        current.catch_up(&mut conn, id, &row).await?;
+        Ok(current.last_seq != before)
     }
 }

@@ -168,6 +168,17 @@ pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<LockedRow, StoreE
     .await?)
 }
 
+/// The same row without a lock, for catching up a cached copy.
+pub async fn row(db: impl PgExecutor<'_>, id: Uuid) -> Result<LockedRow, StoreError> {
+    Ok(sqlx::query_as(
+        r#"select snapshot_seq, last_seq, chunk_bytes, length(snapshot)::bigint as snapshot_bytes
+           from documents where id = $1"#,
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?)
+}
+
 pub async fn append(
     db: impl PgExecutor<'_>,
     id: Uuid,

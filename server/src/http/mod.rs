@@ -71,7 +71,15 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let background = [
+        tokio::spawn(crate::documents::listener::listen(state.clone())),
+        tokio::spawn(crate::documents::listener::sweep(state.clone())),
+    ];
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    for task in background {
+        task.abort();
+    }
+    served
 }

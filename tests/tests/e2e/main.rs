@@ -7,6 +7,8 @@
 mod auth;
 mod cli;
 mod dev_mode;
+mod document_cache;
 mod health;
 mod jobs;
+mod openapi;
 mod support;

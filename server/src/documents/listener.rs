@@ -1,0 +1,68 @@
+//! Cross-instance convergence: every commit sends `NOTIFY fieldsync_documents '<id>:<seq>'`;
+//! each instance listens, catches up its cached copy and wakes its sync connections. A
+//! notification is only a hint: after the listening connection is re-established every cached
+//! document is caught up, since notices sent meanwhile are lost.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use super::NOTIFY_CHANNEL;
+use crate::state::AppState;
+
+/// How often idle documents are dropped from memory.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs until the task is aborted.
+pub async fn listen(state: AppState) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match listen_once(&state).await {
+            Ok(()) => backoff = Duration::from_millis(100),
+            Err(e) => {
+                tracing::warn!(error = %e, "document change listener lost its connection; reconnecting");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(&state.db).await?;
+    listener.listen(NOTIFY_CHANNEL).await?;
+    // Whatever was committed while we were not listening.
+    for id in state.documents.cached_ids() {
+        wake(state, id).await;
+    }
+    loop {
+        let notification = listener.recv().await?;
+        let Some(id) = notification
+            .payload()
+            .split(':')
+            .next()
+            .and_then(|text| Uuid::parse_str(text).ok())
+        else {
+            continue;
+        };
+        wake(state, id).await;
+    }
+}
+
+async fn wake(state: &AppState, id: Uuid) {
+    match state.documents.catch_up(id).await {
+        Ok(true) => state.sync_hub.changed(id),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(document = %id, error = %e, "catching up a document failed"),
+    }
+}
+
+/// Drops idle documents from memory, forever.
+pub async fn sweep(state: AppState) {
+    let mut interval = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        interval.tick().await;
+        state.documents.cache().sweep();
+    }
+}

@@ -47,6 +47,26 @@ impl TestApp {
         }
     }
 
+    /// A second server instance on the same database and bucket, with its own document cache
+    /// and actor, as behind a load balancer.
+    pub async fn another_instance(&self) -> Instance {
+        let pool = crate::postgres::connect(&self.database.url, 5).await;
+        let state = AppState::new(pool, self.objects.blobs.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding port 0");
+        let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(fieldsync_server::http::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Instance {
+            base_url,
+            _stop: stop,
+            _server: AbortOnDrop(server),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
@@ -78,5 +98,22 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
+    }
+}
+
+/// Another server instance; stops when dropped.
+#[derive(Debug)]
+pub struct Instance {
+    pub base_url: String,
+    _stop: oneshot::Sender<()>,
+    _server: AbortOnDrop,
+}
+
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<std::io::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, request tracing, and serving on a listener we are handed.
 
 mod directory;
+mod fleet;
 mod health;
 mod jobs;
 mod json;
@@ -49,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/reassign", post(jobs::reassign))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/v1/board", get(jobs::board))
+        .route("/api/v1/fleet", get(fleet::list))
+        .route("/api/v1/fleet/report", post(fleet::report))
         // JSON bodies of this API are small; uploads have their own route and limits.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(

@@ -1,5 +1,6 @@
 //! WebSocket sync with automerge-repo peers (`GET /sync`).
 
+pub mod fleet;
 mod hub;
 
 pub use hub::SyncHub;

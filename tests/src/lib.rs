@@ -13,6 +13,7 @@ pub mod app;
 pub mod binaries;
 pub mod fixtures;
 pub mod jobs;
+pub mod node;
 pub mod postgres;
 pub mod process;
 pub mod s3;

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/sync", get(crate::sync::upgrade))
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
@@ -78,8 +79,13 @@ pub async fn serve(
         tokio::spawn(crate::documents::listener::listen(state.clone())),
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
     ];
+    let hub = state.sync_hub.clone();
     let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // WebSocket connections are not waited for by axum: tell them to close.
+            hub.close_all();
+        })
         .await;
     for task in background {
         task.abort();

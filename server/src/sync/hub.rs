@@ -1,7 +1,7 @@
 //! Tells the sync connections of this instance which documents changed, whether the change was
 //! made here or arrived from another instance through PostgreSQL's LISTEN/NOTIFY.
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 /// How many change notices a slow connection may fall behind before it resynchronises all its
@@ -11,12 +11,14 @@ const BACKLOG: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct SyncHub {
     sender: broadcast::Sender<Uuid>,
+    closing: watch::Sender<bool>,
 }
 
 impl SyncHub {
     pub fn new() -> Self {
         Self {
             sender: broadcast::channel(BACKLOG).0,
+            closing: watch::channel(false).0,
         }
     }
 
@@ -27,6 +29,16 @@ impl SyncHub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Uuid> {
         self.sender.subscribe()
+    }
+
+    /// Tells every connection to close: the server is shutting down.
+    pub fn close_all(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Changes once, when the server starts shutting down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 }
 

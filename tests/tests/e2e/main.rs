@@ -12,3 +12,4 @@ mod health;
 mod jobs;
 mod openapi;
 mod support;
+mod sync_js;

@@ -1,5 +1,5 @@
 //! Real JavaScript clients (automerge-repo, tus-js-client, standardwebhooks) run with node from
-//! `tests/js`, whose packages are pinned by its lockfile (`scripts/test` runs `npm ci`).
+//! `tests/js`, whose packages are pinned by its lockfile (`scripts/test` installs them).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -12,7 +12,7 @@ pub fn js_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
     assert!(
         dir.join("node_modules").exists(),
-        "run `npm ci` in {} first (scripts/test does)",
+        "run `npm install` in {} first (scripts/test does)",
         dir.display()
     );
     dir

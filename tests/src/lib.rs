@@ -14,6 +14,7 @@ pub mod binaries;
 pub mod fixtures;
 pub mod jobs;
 pub mod node;
+pub mod peer;
 pub mod postgres;
 pub mod process;
 pub mod s3;

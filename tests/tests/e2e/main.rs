@@ -13,3 +13,4 @@ mod jobs;
 mod openapi;
 mod support;
 mod sync_js;
+mod sync_rules;

@@ -1,0 +1,217 @@
+//! A raw automerge-repo peer in Rust, speaking the wire protocol frame by frame: for tests that
+//! need to see exactly what the server answers (acknowledgements, refusals, malformed input).
+
+use std::time::Duration;
+
+use automerge::Automerge;
+use automerge::sync::{self, SyncDoc};
+use ciborium::Value;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+/// One message from the server, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    Peer {
+        sender_id: String,
+    },
+    Error {
+        message: String,
+    },
+    Sync {
+        document_id: String,
+        data: Vec<u8>,
+    },
+    DocUnavailable {
+        document_id: String,
+    },
+    /// The connection closed.
+    Closed,
+}
+
+#[derive(Debug)]
+pub struct RawPeer {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub peer_id: String,
+}
+
+impl RawPeer {
+    /// Opens `/sync` with `?token=`; `Err` carries the HTTP status of a refused upgrade.
+    pub async fn connect(base_url: &str, token: &str) -> Result<Self, u16> {
+        let url = format!(
+            "{}/sync?token={token}",
+            base_url.replace("http://", "ws://")
+        );
+        match connect_async(url).await {
+            Ok((socket, _)) => Ok(Self {
+                socket,
+                peer_id: format!("rust-peer-{}", uuid::Uuid::new_v4().simple()),
+            }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("connecting: {e}"),
+        }
+    }
+
+    /// Connects and completes the handshake.
+    pub async fn joined(base_url: &str, token: &str) -> Self {
+        let mut peer = Self::connect(base_url, token)
+            .await
+            .expect("upgrade accepted");
+        peer.join(&["1"]).await;
+        match peer.recv().await {
+            Received::Peer { .. } => peer,
+            other => panic!("expected a peer message, got {other:?}"),
+        }
+    }
+
+    pub async fn join(&mut self, versions: &[&str]) {
+        let message = map(vec![
+            ("type", text("join")),
+            ("senderId", text(&self.peer_id)),
+            ("peerMetadata", Value::Map(vec![])),
+            (
+                "supportedProtocolVersions",
+                Value::Array(versions.iter().map(|v| text(v)).collect()),
+            ),
+        ]);
+        self.send_value(message).await;
+    }
+
+    pub async fn request(&mut self, document_id: &str, data: Vec<u8>) {
+        self.send_document("request", document_id, data).await;
+    }
+
+    pub async fn sync(&mut self, document_id: &str, data: Vec<u8>) {
+        self.send_document("sync", document_id, data).await;
+    }
+
+    async fn send_document(&mut self, kind: &str, document_id: &str, data: Vec<u8>) {
+        let message = map(vec![
+            ("type", text(kind)),
+            ("senderId", text(&self.peer_id)),
+            ("targetId", text("server")),
+            ("documentId", text(document_id)),
+            ("data", Value::Bytes(data)),
+        ]);
+        self.send_value(message).await;
+    }
+
+    async fn send_value(&mut self, value: Value) {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&value, &mut bytes).expect("encoding CBOR");
+        self.send_raw(bytes).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
+        let _ = self.socket.send(Message::Binary(bytes.into())).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        let _ = self.socket.send(Message::Text(text.into())).await;
+    }
+
+    /// The next message (pings skipped); `Closed` after 10 s of silence too.
+    pub async fn recv(&mut self) -> Received {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(10), self.socket.next()).await;
+            let Ok(Some(Ok(frame))) = next else {
+                return Received::Closed;
+            };
+            match frame {
+                Message::Binary(bytes) => return decode(&bytes),
+                Message::Close(_) => return Received::Closed,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next message that is not a sync message (the server follows a refusal with its own
+    /// state of the document, which tests reading refusals skip).
+    pub async fn recv_skipping_sync(&mut self) -> Received {
+        loop {
+            match self.recv().await {
+                Received::Sync { .. } => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Syncs `doc` with the server until neither side has anything to say; returns the server's
+    /// last advertised heads for the document.
+    pub async fn sync_until_quiet(
+        &mut self,
+        document_id: &str,
+        doc: &mut Automerge,
+        state: &mut sync::State,
+    ) {
+        let mut first = true;
+        loop {
+            if let Some(message) = doc.generate_sync_message(state) {
+                let data = message.encode();
+                if first {
+                    self.request(document_id, data).await;
+                } else {
+                    self.sync(document_id, data).await;
+                }
+                first = false;
+            }
+            match tokio::time::timeout(Duration::from_millis(700), self.recv()).await {
+                Ok(Received::Sync { data, .. }) => {
+                    let message = sync::Message::decode(&data).expect("server sync message");
+                    doc.receive_sync_message(state, message)
+                        .expect("applying the server's message");
+                }
+                Ok(other) => panic!("unexpected message while syncing: {other:?}"),
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    Value::Map(entries.into_iter().map(|(k, v)| (text(k), v)).collect())
+}
+
+fn decode(bytes: &[u8]) -> Received {
+    let value: Value = ciborium::from_reader(bytes).expect("the server sends CBOR");
+    let Value::Map(entries) = value else {
+        panic!("the server sends maps")
+    };
+    let field = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(name))
+            .map(|(_, v)| v.clone())
+    };
+    let string = |name: &str| {
+        field(name)
+            .and_then(|v| v.as_text().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    match string("type").as_str() {
+        "peer" => Received::Peer {
+            sender_id: string("senderId"),
+        },
+        "error" => Received::Error {
+            message: string("message"),
+        },
+        "sync" => Received::Sync {
+            document_id: string("documentId"),
+            data: field("data")
+                .and_then(|v| v.as_bytes().cloned())
+                .unwrap_or_default(),
+        },
+        "doc-unavailable" => Received::DocUnavailable {
+            document_id: string("documentId"),
+        },
+        other => panic!("unexpected message type {other}"),
+    }
+}

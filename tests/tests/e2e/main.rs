@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod dev_mode;
 mod document_cache;
+mod durability;
 mod health;
 mod jobs;
 mod openapi;

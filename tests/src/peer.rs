@@ -140,18 +140,21 @@ impl RawPeer {
         }
     }
 
-    /// Syncs `doc` with the server until neither side has anything to say; returns the server's
-    /// last advertised heads for the document.
+    /// Syncs `doc` with the server until neither side has anything to say; returns what
+    /// crossed the wire.
     pub async fn sync_until_quiet(
         &mut self,
         document_id: &str,
         doc: &mut Automerge,
         state: &mut sync::State,
-    ) {
+    ) -> Traffic {
         let mut first = true;
+        let mut traffic = Traffic::default();
         loop {
             if let Some(message) = doc.generate_sync_message(state) {
                 let data = message.encode();
+                traffic.sent_messages += 1;
+                traffic.sent_bytes += data.len();
                 if first {
                     self.request(document_id, data).await;
                 } else {
@@ -161,15 +164,26 @@ impl RawPeer {
             }
             match tokio::time::timeout(Duration::from_millis(700), self.recv()).await {
                 Ok(Received::Sync { data, .. }) => {
+                    traffic.received_messages += 1;
+                    traffic.received_bytes += data.len();
                     let message = sync::Message::decode(&data).expect("server sync message");
                     doc.receive_sync_message(state, message)
                         .expect("applying the server's message");
                 }
                 Ok(other) => panic!("unexpected message while syncing: {other:?}"),
-                Err(_) => return,
+                Err(_) => return traffic,
             }
         }
     }
+}
+
+/// Sync messages exchanged (their Automerge payloads) until both sides were quiet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub sent_messages: usize,
+    pub sent_bytes: usize,
+    pub received_messages: usize,
+    pub received_bytes: usize,
 }
 
 fn text(s: &str) -> Value {

@@ -123,3 +123,47 @@ async fn an_edit_at_one_instance_reaches_a_peer_connected_to_another() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_reconnect_already_in_sync_costs_a_couple_of_small_messages() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let document_id = job["document_id"].as_str().unwrap();
+    let mut doc = Automerge::new();
+    let mut state = sync::State::new();
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let first = peer
+        .sync_until_quiet(document_id, &mut doc, &mut state)
+        .await;
+    drop(peer);
+    // The server saves its sync state when the connection ends; the tablet keeps its own.
+    let saved = std::time::Instant::now() + Duration::from_secs(5);
+    while sqlx::query_scalar::<_, i64>("select count(*) from sync_states")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < saved,
+            "the server saved no sync state"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut state = sync::State::decode(&state.encode()).unwrap();
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let again = peer
+        .sync_until_quiet(document_id, &mut doc, &mut state)
+        .await;
+    eprintln!("first sync {first:?}; reconnect {again:?}");
+    assert!(
+        again.sent_messages <= 2 && again.received_messages <= 2,
+        "{again:?}"
+    );
+    assert!(
+        again.received_bytes < 200,
+        "the server resent the document: {again:?}"
+    );
+    assert!(again.received_bytes < first.received_bytes);
+}

@@ -72,6 +72,11 @@ impl ServerProcess {
         }
     }
 
+    /// The operating system's id of the server process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// `kill -9`: no shutdown code runs.
     pub async fn kill(mut self) {
         self.child.kill().await.expect("SIGKILL");

@@ -7,6 +7,9 @@
 //! the release binary against it (default cache: 1000 documents), reads every job once over HTTP,
 //! and prints the server's resident set size (VmRSS) along the way.
 
+// A benchmark aborts on any failure; there is nobody to hand an error to.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use fieldsync_server::AppState;

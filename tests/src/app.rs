@@ -75,6 +75,18 @@ impl TestApp {
         self.http.get(self.url(path))
     }
 
+    /// `DELETE path` as `token`; the status.
+    pub async fn delete_(&self, path: &str, token: &str) -> u16 {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16()
+    }
+
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path))
     }

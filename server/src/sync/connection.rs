@@ -36,7 +36,12 @@ struct Connection {
     peer: Option<String>,
     documents: HashMap<Uuid, (String, DocumentSync)>,
     out: mpsc::Sender<Message>,
+    /// When the fleet view last heard of a successful sync (written at most every few seconds).
+    synced_noted: Option<Instant>,
 }
+
+/// How often a busy connection updates its device's "last synced" time.
+const SYNCED_NOTE_EVERY: Duration = Duration::from_secs(5);
 
 pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
@@ -61,6 +66,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
         peer: None,
         documents: HashMap::new(),
         out,
+        synced_noted: None,
     };
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut last_heard = Instant::now();
@@ -226,8 +232,12 @@ impl Connection {
             entry.receive(&self.app, &caller, data).await
         };
         match receipt {
-            Ok(Receipt::Accepted { new_changes }) => {
-                if new_changes > 0 {
+            Ok(Receipt::Accepted { .. }) => {
+                if self
+                    .synced_noted
+                    .is_none_or(|at| at.elapsed() > SYNCED_NOTE_EVERY)
+                {
+                    self.synced_noted = Some(Instant::now());
                     let _ = fleet::synced(&self.app.db, caller.device_token_id).await;
                 }
             }

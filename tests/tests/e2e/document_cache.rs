@@ -63,3 +63,58 @@ async fn ten_thousand_documents_touched_once_stay_within_the_cache_bound() {
     drop(held);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn compaction_keeps_chunks_bounded_and_the_document_whole() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let id = job["id"].as_str().unwrap();
+    for day in 0..80 {
+        let start = chrono::Utc::now() + chrono::Duration::days(day);
+        let response = app
+            .post(&format!("/api/v1/jobs/{id}/reschedule"))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&serde_json::json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let job_id: Uuid = id.parse().unwrap();
+    let (snapshot_seq, last_seq): (i64, i64) =
+        sqlx::query_as("select snapshot_seq, last_seq from documents where id = $1")
+            .bind(job_id)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    let chunks: i64 =
+        sqlx::query_scalar("select count(*) from document_chunks where document_id = $1")
+            .bind(job_id)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(last_seq, 80);
+    assert!(snapshot_seq > 0, "compacted at least once");
+    assert_eq!(
+        chunks,
+        last_seq - snapshot_seq,
+        "exactly the chunks after the snapshot remain"
+    );
+    assert!(chunks < 64);
+    // A fresh load (snapshot + remaining chunks) equals the history: 1 creation + 80 reschedules.
+    let fresh = Documents::new(app.database.pool.clone(), CacheLimits::default());
+    let doc = fresh.get(job_id).await.unwrap().unwrap().snapshot().await;
+    assert_eq!(doc.get_changes(&[]).len(), 81);
+    let (_, view) = app.job(&crew.dispatcher.token, id).await;
+    let window = sync_protocol::job::JobDocument::read(&doc)
+        .unwrap()
+        .appointment
+        .window_start;
+    assert_eq!(
+        chrono::DateTime::from_timestamp_millis(window.0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        view["window_start"].as_str().unwrap()
+    );
+}

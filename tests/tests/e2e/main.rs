@@ -7,6 +7,7 @@
 mod auth;
 mod cli;
 mod dev_mode;
+mod directory;
 mod document_cache;
 mod durability;
 mod health;

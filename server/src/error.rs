@@ -21,6 +21,18 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("the service is busy; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -35,6 +47,15 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Gone(_) => StatusCode::GONE,
+            // tus checksum extension: 460 Checksum Mismatch.
+            ApiError::ChecksumMismatch(_) => {
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -48,6 +69,12 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Conflict(_) => "conflict",
+            ApiError::UnsupportedMedia(_) => "unsupported_media_type",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::Gone(_) => "gone",
+            ApiError::ChecksumMismatch(_) => "checksum_mismatch",
+            ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -85,6 +112,13 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": { "code": self.code(), "message": self.to_string() } })),
         )
             .into_response();
+        if matches!(self, ApiError::PreconditionFailed(_)) {
+            // tus: a 412 names the versions the server speaks.
+            response.headers_mut().insert(
+                "tus-version",
+                axum::http::HeaderValue::from_static(crate::uploads::TUS_VERSION),
+            );
+        }
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod uploads;
 
 pub use state::AppState;
 

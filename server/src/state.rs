@@ -1,6 +1,9 @@
 //! What every request handler shares.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
 use crate::blob::BlobStore;
 use crate::documents::Documents;
@@ -13,7 +16,12 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub documents: Documents,
     pub sync_hub: SyncHub,
+    /// Uploads streaming at once; each holds at most one part in memory.
+    pub upload_slots: Arc<Semaphore>,
 }
+
+/// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
+const UPLOAD_SLOTS: usize = 16;
 
 impl AppState {
     /// The state of a server on `db` and `blobs` with default limits.
@@ -21,6 +29,7 @@ impl AppState {
         Self {
             documents: Documents::new(db.clone(), Default::default()),
             sync_hub: SyncHub::new(),
+            upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             db,
             blobs,
         }

@@ -53,8 +53,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/board", get(jobs::board))
         .route("/api/v1/fleet", get(fleet::list))
         .route("/api/v1/fleet/report", post(fleet::report))
-        // JSON bodies of this API are small; uploads have their own route and limits.
+        // JSON bodies of this API are small; uploads stream under their own limits.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .merge(crate::uploads::routes())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route pattern, not the raw path: ids do not explode the span names.
@@ -78,6 +79,7 @@ pub async fn serve(
     let background = [
         tokio::spawn(crate::documents::listener::listen(state.clone())),
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
+        tokio::spawn(crate::uploads::sweep(state.clone())),
     ];
     let hub = state.sync_hub.clone();
     let served = axum::serve(listener, router(state))

@@ -132,9 +132,25 @@ async fn verified_attachments(
     tx: &mut PgConnection,
     job: Uuid,
 ) -> Result<BTreeSet<Sha256Hex>, sqlx::Error> {
-    let _ = (tx, job);
-    // Attachments arrive with the uploads issue; until then nothing is stored.
-    Ok(BTreeSet::new())
+    let stored: Vec<String> =
+        sqlx::query_scalar("select sha256 from attachments where job_id = $1")
+            .bind(job)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(stored
+        .iter()
+        .filter_map(|hex| Sha256Hex::parse(hex))
+        .collect())
+}
+
+/// Recomputes a job's projection without changing its document: when evidence becomes stored.
+pub async fn reproject(state: &crate::AppState, job: Uuid) -> Result<JobEvaluation, ApiError> {
+    let document = state.documents.get(job).await?.ok_or(ApiError::NotFound)?;
+    let current = document.lock().await;
+    let mut tx = state.db.begin().await?;
+    let evaluation = project(&mut tx, job, &current.doc).await?;
+    tx.commit().await?;
+    Ok(evaluation)
 }
 
 fn word<T: serde::Serialize>(value: &T) -> String {

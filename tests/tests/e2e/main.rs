@@ -16,3 +16,4 @@ mod openapi;
 mod support;
 mod sync_js;
 mod sync_rules;
+mod uploads;

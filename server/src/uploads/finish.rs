@@ -1,0 +1,166 @@
+//! The end of an upload: assemble, read back and verify the whole file's SHA-256, process the
+//! image, and only then make it visible (content-addressed original, derivatives, the attachment
+//! record) and re-evaluate the job, whose completion may wait for exactly this evidence.
+
+use bytes::Bytes;
+use uuid::Uuid;
+
+use super::metadata::UploadMetadata;
+use super::objects;
+use super::record::{self, UploadRecord};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::jobs::projection::reproject;
+use crate::state::AppState;
+
+/// Links already stored bytes to the job at once; `true` if they were stored.
+pub async fn attach_if_stored(
+    app: &AppState,
+    upload: Uuid,
+    metadata: &UploadMetadata,
+    length: i64,
+    caller: &Caller,
+) -> Result<bool, ApiError> {
+    let size: Option<i64> = sqlx::query_scalar("select size from blobs where sha256 = $1")
+        .bind(&metadata.sha256)
+        .fetch_optional(&app.db)
+        .await?;
+    if size != Some(length) {
+        return Ok(false);
+    }
+    let mut tx = app.db.begin().await?;
+    attach(
+        &mut tx,
+        metadata.job_id,
+        &metadata.sha256,
+        metadata.kind.as_str(),
+        caller,
+    )
+    .await?;
+    sqlx::query("update uploads set received = length where id = $1")
+        .bind(upload)
+        .execute(&mut *tx)
+        .await?;
+    record::mark(&mut *tx, upload, "complete", None).await?;
+    tx.commit().await?;
+    reproject(app, metadata.job_id).await?;
+    Ok(true)
+}
+
+async fn attach(
+    tx: &mut sqlx::PgConnection,
+    job: Uuid,
+    sha256: &str,
+    kind: &str,
+    caller: &Caller,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"insert into attachments (job_id, sha256, organisation_id, kind, uploaded_by)
+           values ($1, $2, $3, $4, $5) on conflict do nothing"#,
+    )
+    .bind(job)
+    .bind(sha256)
+    .bind(caller.organisation_id)
+    .bind(kind)
+    .bind(caller.staff_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Verifies and stores a fully received upload. On any refusal the upload is marked failed,
+/// everything it left in the bucket is removed, and the error says why.
+pub async fn complete(
+    app: &AppState,
+    caller: &Caller,
+    upload: &UploadRecord,
+    last: Bytes,
+) -> Result<(), ApiError> {
+    match verify_and_store(app, upload, last).await {
+        Ok(stored) => {
+            let mut tx = app.db.begin().await?;
+            sqlx::query(
+                r#"insert into blobs (sha256, size, content_type, width, height, has_derivatives)
+                   values ($1, $2, $3, $4, $5, $6) on conflict (sha256) do nothing"#,
+            )
+            .bind(&upload.sha256)
+            .bind(upload.length)
+            .bind(&upload.content_type)
+            .bind(stored.width)
+            .bind(stored.height)
+            .bind(stored.has_derivatives)
+            .execute(&mut *tx)
+            .await?;
+            attach(&mut tx, upload.job_id, &upload.sha256, &upload.kind, caller).await?;
+            record::mark(&mut *tx, upload.id, "complete", None).await?;
+            tx.commit().await?;
+            reproject(app, upload.job_id).await?;
+            Ok(())
+        }
+        Err(refusal) => {
+            objects::discard(&app.blobs, upload.id, upload.multipart_id.as_deref()).await;
+            record::mark(&app.db, upload.id, "failed", Some(&refusal.to_string())).await?;
+            Err(refusal)
+        }
+    }
+}
+
+struct Stored {
+    width: Option<i32>,
+    height: Option<i32>,
+    has_derivatives: bool,
+}
+
+async fn verify_and_store(
+    app: &AppState,
+    upload: &UploadRecord,
+    last: Bytes,
+) -> Result<Stored, ApiError> {
+    objects::finish_staging(
+        &app.blobs,
+        upload.id,
+        &upload.content_type,
+        upload.multipart_id.as_deref(),
+        &upload.parts,
+        last,
+    )
+    .await
+    .map_err(ApiError::Internal)?;
+    let (bytes, actual) = objects::read_back(&app.blobs, &objects::staging_key(upload.id))
+        .await
+        .map_err(ApiError::Internal)?;
+    if actual != upload.sha256 || bytes.len() as i64 != upload.length {
+        return Err(ApiError::ChecksumMismatch(format!(
+            "the file's SHA-256 is {actual}, not the {} given in Upload-Metadata: nothing was stored",
+            upload.sha256
+        )));
+    }
+    let derived = super::derive::derivatives(app, bytes).await?;
+    let already: bool = sqlx::query_scalar("select exists (select 1 from blobs where sha256 = $1)")
+        .bind(&upload.sha256)
+        .fetch_one(&app.db)
+        .await?;
+    if already {
+        // The same bytes finished meanwhile through another upload: stored once.
+        objects::discard(&app.blobs, upload.id, None).await;
+    } else {
+        for (variant, bytes) in &derived.files {
+            objects::put(
+                &app.blobs,
+                &objects::derivative_key(&upload.sha256, variant),
+                "image/jpeg",
+                bytes.clone(),
+            )
+            .await
+            .map_err(ApiError::Internal)?;
+        }
+        objects::promote(&app.blobs, upload.id, &upload.sha256)
+            .await
+            .map_err(ApiError::Internal)?;
+    }
+    Ok(Stored {
+        width: derived.width,
+        height: derived.height,
+        has_derivatives: !derived.files.is_empty(),
+    })
+}

@@ -1,0 +1,376 @@
+//! The tus 1.0.0 endpoints. Every response carries `Tus-Resumable`; errors are our JSON errors
+//! with the status codes the protocol defines (412 version, 409 offset, 410 gone, 413 size,
+//! 415 type, 460 checksum).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{options, patch};
+use bytes::{Bytes, BytesMut};
+use chrono::Utc;
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use super::checksum::{ALGORITHMS, ChunkChecksum};
+use super::record::{self, StoredPart, UploadRecord};
+use super::{finish, metadata, objects};
+use crate::auth::Caller;
+use crate::directory::Role;
+use crate::error::ApiError;
+use crate::jobs::{DocumentAccess, document_access};
+use crate::state::AppState;
+
+pub const TUS_VERSION: &str = "1.0.0";
+/// The largest file accepted: a photo of a paper card needs far less.
+pub const MAX_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
+/// Bytes gathered before they go to object storage as one multipart part (S3's minimum is 5 MiB).
+pub const PART_BYTES: usize = 8 * 1024 * 1024;
+/// How long an unfinished upload may be resumed.
+const EXPIRES_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/uploads", options(describe).post(create))
+        .route(
+            "/api/v1/uploads/{id}",
+            patch(append)
+                .head(status)
+                .delete(terminate)
+                .options(describe),
+        )
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                response
+                    .headers_mut()
+                    .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+                response
+            },
+        ))
+}
+
+async fn describe() -> impl IntoResponse {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("tus-version", TUS_VERSION.to_owned()),
+            (
+                "tus-extension",
+                "creation,termination,checksum,expiration".to_owned(),
+            ),
+            ("tus-max-size", MAX_UPLOAD_BYTES.to_string()),
+            ("tus-checksum-algorithm", ALGORITHMS.to_owned()),
+        ],
+    )
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require_tus(headers: &HeaderMap) -> Result<(), ApiError> {
+    if header(headers, "tus-resumable") == Some(TUS_VERSION) {
+        return Ok(());
+    }
+    Err(ApiError::PreconditionFailed(format!(
+        "send `Tus-Resumable: {TUS_VERSION}`: this server speaks tus {TUS_VERSION}"
+    )))
+}
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/uploads/{id}")
+}
+
+fn expires_header(record: &UploadRecord) -> String {
+    httpdate::fmt_http_date(record.expires_at.into())
+}
+
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    create_upload(&app, &caller, &headers).await
+}
+
+async fn create_upload(
+    app: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Technician])?;
+    let length: i64 = header(headers, "upload-length")
+        .ok_or_else(|| {
+            ApiError::BadRequest("send Upload-Length: deferred lengths are not supported".into())
+        })?
+        .parse()
+        .map_err(|_| {
+            ApiError::BadRequest("Upload-Length must be a whole number of bytes".into())
+        })?;
+    if length <= 0 {
+        return Err(ApiError::BadRequest(
+            "an empty file cannot be evidence".into(),
+        ));
+    }
+    if length > MAX_UPLOAD_BYTES {
+        return Err(ApiError::TooLarge(format!(
+            "the file is {length} bytes; the limit is {MAX_UPLOAD_BYTES} bytes"
+        )));
+    }
+    let metadata = metadata::parse(header(headers, "upload-metadata"))?;
+    match document_access(&app.db, caller, metadata.job_id).await? {
+        Some(DocumentAccess::Write(_)) => {}
+        _ => return Err(ApiError::NotFound),
+    }
+    let expires_at = Utc::now() + chrono::Duration::from_std(EXPIRES_AFTER).unwrap_or_default();
+    let id = record::create(&app.db, caller, &metadata, length, expires_at).await?;
+    // Bytes already stored (another tablet, an earlier attempt): done without a byte sent.
+    let offset = if finish::attach_if_stored(app, id, &metadata, length, caller).await? {
+        length
+    } else {
+        0
+    };
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::LOCATION, location(id)),
+            (
+                header::HeaderName::from_static("upload-expires"),
+                httpdate::fmt_http_date(expires_at.into()),
+            ),
+            (
+                header::HeaderName::from_static("upload-offset"),
+                offset.to_string(),
+            ),
+        ],
+    )
+        .into_response())
+}
+
+async fn status(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    let record = live(&app, &caller, id).await?;
+    Ok((
+        StatusCode::OK,
+        [
+            ("upload-offset", record.received.to_string()),
+            ("upload-length", record.length.to_string()),
+            ("upload-expires", expires_header(&record)),
+            ("cache-control", "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// The upload, unless it is gone: terminated, expired, or failed verification (then the message
+/// says why, and the client must start a new upload).
+async fn live(app: &AppState, caller: &Caller, id: Uuid) -> Result<UploadRecord, ApiError> {
+    let record = record::find(&app.db, caller, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match record.state.as_str() {
+        "terminated" => Err(ApiError::Gone(
+            "this upload was terminated; start a new one".into(),
+        )),
+        "failed" => Err(ApiError::Gone(format!(
+            "this upload failed ({}); start a new one",
+            record.failure.as_deref().unwrap_or("unknown reason")
+        ))),
+        "receiving" if record.expires_at < Utc::now() => Err(ApiError::Gone(
+            "this upload expired; start a new one".into(),
+        )),
+        _ => Ok(record),
+    }
+}
+
+async fn terminate(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    let record = live(&app, &caller, id).await?;
+    if record.state == "receiving" {
+        objects::discard(&app.blobs, id, record.multipart_id.as_deref()).await;
+    }
+    record::mark(&app.db, id, "terminated", None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn append(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    receive(&app, &caller, id, &headers, body).await
+}
+
+async fn receive(
+    app: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if header(headers, "content-type") != Some("application/offset+octet-stream") {
+        return Err(ApiError::UnsupportedMedia(
+            "a PATCH must have Content-Type: application/offset+octet-stream".into(),
+        ));
+    }
+    let offset: i64 = header(headers, "upload-offset")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest("send Upload-Offset: the number of bytes the server has".into())
+        })?;
+    let mut checksum = header(headers, "upload-checksum")
+        .map(ChunkChecksum::parse)
+        .transpose()?;
+    let current = live(app, caller, id).await?;
+    if current.state == "complete" {
+        // The bytes were already stored (another tablet sent them): read and drop what the
+        // client sends anyway, so it sees a clean success. Clients that ask with HEAD first
+        // (every resume) send nothing at all.
+        drain(body, current.length).await;
+        return offset_response(current.length);
+    }
+    if offset != current.received {
+        return Err(ApiError::Conflict(format!(
+            "Upload-Offset is {offset} but the server has {} bytes; ask with HEAD and resume from there",
+            current.received
+        )));
+    }
+    let _slot = app
+        .upload_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    let mut record = record::lease(&app.db, caller, id).await?.ok_or_else(|| {
+        ApiError::Conflict("another request is uploading to this upload right now".into())
+    })?;
+    let outcome = stream_into_parts(app, &mut record, body, checksum.as_mut()).await;
+    let progress = match outcome {
+        Ok(progress) => progress,
+        Err(e) => {
+            record::release(&app.db, id).await?;
+            return Err(e);
+        }
+    };
+    if let Some(checksum) = checksum
+        && (progress.interrupted || !checksum.matches())
+    {
+        // Nothing of this request is kept; the parts it sent are overwritten by the retry.
+        record::release(&app.db, id).await?;
+        return Err(ApiError::ChecksumMismatch(
+            "the body does not match Upload-Checksum; nothing of it was kept, resend it".into(),
+        ));
+    }
+    let received = record.received + progress.bytes;
+    let mut parts = record.parts.clone();
+    parts.extend(progress.new_parts);
+    record::progress(&app.db, id, received, &progress.pending, &parts).await?;
+    if received == record.length {
+        record.received = received;
+        record.parts = parts;
+        finish::complete(app, caller, &record, Bytes::from(progress.pending)).await?;
+    }
+    offset_response(received)
+}
+
+async fn drain(body: Body, limit: i64) {
+    let mut stream = body.into_data_stream();
+    let mut seen: i64 = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len() as i64;
+        if seen > limit {
+            break;
+        }
+    }
+}
+
+fn offset_response(offset: i64) -> Result<Response, ApiError> {
+    Ok((
+        StatusCode::NO_CONTENT,
+        [("upload-offset", offset.to_string())],
+    )
+        .into_response())
+}
+
+struct Progress {
+    bytes: i64,
+    pending: Vec<u8>,
+    new_parts: Vec<StoredPart>,
+    interrupted: bool,
+}
+
+/// Streams the body: full parts go to object storage as they fill, the rest is returned to be
+/// kept with the upload. Memory stays within one part plus one network chunk.
+async fn stream_into_parts(
+    app: &AppState,
+    record: &mut UploadRecord,
+    body: Body,
+    mut checksum: Option<&mut ChunkChecksum>,
+) -> Result<Progress, ApiError> {
+    let remaining = record.length - record.received;
+    let mut buffer = BytesMut::from(&record.pending[..]);
+    let mut bytes: i64 = 0;
+    let mut new_parts = Vec::new();
+    let mut interrupted = false;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            // The connection broke: keep what arrived, the client resumes from there.
+            interrupted = true;
+            break;
+        };
+        bytes += chunk.len() as i64;
+        if bytes > remaining {
+            return Err(ApiError::TooLarge(format!(
+                "more bytes than Upload-Length ({}) allows",
+                record.length
+            )));
+        }
+        if let Some(checksum) = checksum.as_deref_mut() {
+            checksum.update(&chunk);
+        }
+        buffer.extend_from_slice(&chunk);
+        while buffer.len() >= PART_BYTES {
+            let part = buffer.split_to(PART_BYTES).freeze();
+            let multipart_id = match &record.multipart_id {
+                Some(existing) => existing.clone(),
+                None => {
+                    let created =
+                        objects::start_multipart(&app.blobs, record.id, &record.content_type)
+                            .await
+                            .map_err(ApiError::Internal)?;
+                    record::set_multipart(&app.db, record.id, &created).await?;
+                    record.multipart_id = Some(created.clone());
+                    created
+                }
+            };
+            let number = (record.parts.len() + new_parts.len() + 1) as i32;
+            let stored = objects::put_part(&app.blobs, record.id, &multipart_id, number, part)
+                .await
+                .map_err(ApiError::Internal)?;
+            new_parts.push(stored);
+        }
+    }
+    Ok(Progress {
+        bytes,
+        pending: buffer.to_vec(),
+        new_parts,
+        interrupted,
+    })
+}

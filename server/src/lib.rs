@@ -12,6 +12,8 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod outbox;
+pub mod revisits;
 pub mod state;
 pub mod sync;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! Cross-instance convergence: every commit sends `NOTIFY fieldsync_documents '<id>:<seq>'`;
+//! Cross-instance convergence (and the live feed's wake-up on new outbox events): every commit sends `NOTIFY fieldsync_documents '<id>:<seq>'`;
 //! each instance listens, catches up its cached copy and wakes its sync connections. A
 //! notification is only a hint: after the listening connection is re-established every cached
 //! document is caught up, since notices sent meanwhile are lost.
@@ -31,13 +31,21 @@ pub async fn listen(state: AppState) {
 
 async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(&state.db).await?;
-    listener.listen(NOTIFY_CHANNEL).await?;
+    listener
+        .listen_all([NOTIFY_CHANNEL, crate::outbox::NOTIFY_CHANNEL])
+        .await?;
     // Whatever was committed while we were not listening.
     for id in state.documents.cached_ids() {
         wake(state, id).await;
     }
     loop {
         let notification = listener.recv().await?;
+        if notification.channel() == crate::outbox::NOTIFY_CHANNEL {
+            if let Ok(id) = notification.payload().parse() {
+                state.sync_hub.outbox_event(id);
+            }
+            continue;
+        }
         let Some(id) = notification
             .payload()
             .split(':')

@@ -1,6 +1,8 @@
 //! The HTTP surface: routes, request tracing, and serving on a listener we are handed.
 
+mod attachments;
 mod directory;
+mod events;
 mod fleet;
 mod health;
 mod jobs;
@@ -50,12 +52,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/reschedule", post(jobs::reschedule))
         .route("/api/v1/jobs/{id}/reassign", post(jobs::reassign))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/v1/jobs/{id}/attachments", get(attachments::list))
+        .route(
+            "/api/v1/jobs/{id}/attachments/{sha256}/{variant}",
+            get(attachments::download),
+        )
+        .route("/api/v1/jobs/{id}/evidence", get(attachments::export))
         .route("/api/v1/board", get(jobs::board))
+        .route("/api/v1/events", get(events::feed))
         .route("/api/v1/fleet", get(fleet::list))
         .route("/api/v1/fleet/report", post(fleet::report))
         // JSON bodies of this API are small; uploads stream under their own limits.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(crate::uploads::routes())
+        .merge(crate::revisits::routes())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route pattern, not the raw path: ids do not explode the span names.

@@ -6,6 +6,7 @@ pub mod access;
 mod booking;
 mod dispatch;
 mod edit;
+mod events;
 mod index;
 pub mod projection;
 pub mod view;

@@ -23,6 +23,12 @@ pub async fn project(
     let job = JobDocument::read(doc).map_err(|e| {
         ApiError::BadRequest(format!("these changes would leave the job unreadable: {e}"))
     })?;
+    let before: Option<super::events::Before> = sqlx::query_as(
+        "select organisation_id, complete, review_flags, completions from jobs where id = $1 for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let stored = verified_attachments(&mut *tx, id).await?;
     let evaluation = job.evaluate(&stored, Some(EpochMillis(Utc::now().timestamp_millis())));
     let technician = job
@@ -93,7 +99,8 @@ pub async fn project(
     .bind(device_updated_at)
     .execute(&mut *tx)
     .await?;
-    record_assignment(tx, id, technician).await?;
+    record_assignment(&mut *tx, id, technician).await?;
+    super::events::raise(&mut *tx, id, before.as_ref(), &evaluation, &job).await?;
     Ok(evaluation)
 }
 

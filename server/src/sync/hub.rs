@@ -12,6 +12,7 @@ const BACKLOG: usize = 1024;
 pub struct SyncHub {
     sender: broadcast::Sender<Uuid>,
     closing: watch::Sender<bool>,
+    feed: broadcast::Sender<i64>,
 }
 
 impl SyncHub {
@@ -19,6 +20,7 @@ impl SyncHub {
         Self {
             sender: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
+            feed: broadcast::channel(BACKLOG).0,
         }
     }
 
@@ -29,6 +31,15 @@ impl SyncHub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Uuid> {
         self.sender.subscribe()
+    }
+
+    /// A new outbox event (its id) exists, here or on another instance.
+    pub fn outbox_event(&self, id: i64) {
+        let _ = self.feed.send(id);
+    }
+
+    pub fn subscribe_feed(&self) -> broadcast::Receiver<i64> {
+        self.feed.subscribe()
     }
 
     /// Tells every connection to close: the server is shutting down.

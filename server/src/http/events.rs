@@ -1,0 +1,100 @@
+//! `GET /api/v1/events`: the live feed for revisit callers' (and dispatchers') screens, as
+//! Server-Sent Events. Each event carries its outbox id; reconnecting with `Last-Event-ID` (or
+//! `?last_event_id=`) resumes exactly after it. Without one, the feed starts with what happens next.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt, stream};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::directory::Role;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The feed also looks by itself this often, should a wake-up be missed.
+const POLL: Duration = Duration::from_secs(5);
+const BATCH: i64 = 100;
+
+#[derive(Debug, Deserialize)]
+pub struct FeedQuery {
+    last_event_id: Option<i64>,
+}
+
+pub async fn feed(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(query): Query<FeedQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(&[Role::Revisit, Role::Dispatcher, Role::Admin])?;
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let last = match from_header.or(query.last_event_id) {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar("select coalesce(max(id), 0) from outbox where organisation_id = $1")
+                .bind(caller.organisation_id)
+                .fetch_one(&app.db)
+                .await?
+        }
+    };
+    let wake = app.sync_hub.subscribe_feed();
+    let state = (app, caller.organisation_id, last, wake);
+    let events = stream::unfold(state, |(app, organisation, last, mut wake)| async move {
+        loop {
+            match next_batch(&app, organisation, last).await {
+                Ok(batch) if !batch.is_empty() => {
+                    let newest = batch.last().map(|(id, _, _)| *id).unwrap_or(last);
+                    let events: Vec<Result<Event, Infallible>> = batch
+                        .into_iter()
+                        .map(|(id, kind, payload)| {
+                            Ok(Event::default()
+                                .id(id.to_string())
+                                .event(kind)
+                                .data(payload.to_string()))
+                        })
+                        .collect();
+                    return Some((stream::iter(events), (app, organisation, newest, wake)));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the event feed failed; retrying"),
+            }
+            tokio::select! {
+                woken = wake.recv() => {
+                    if matches!(woken, Err(broadcast::error::RecvError::Closed)) {
+                        return None;
+                    }
+                }
+                () = tokio::time::sleep(POLL) => {}
+            }
+        }
+    })
+    .flatten();
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+async fn next_batch(
+    app: &AppState,
+    organisation: Uuid,
+    after: i64,
+) -> Result<Vec<(i64, String, Value)>, sqlx::Error> {
+    sqlx::query_as(
+        r#"select id, event_type, payload from outbox
+           where organisation_id = $1 and id > $2 order by id limit $3"#,
+    )
+    .bind(organisation)
+    .bind(after)
+    .bind(BATCH)
+    .fetch_all(&app.db)
+    .await
+}

@@ -1,0 +1,143 @@
+//! The events a projection change raises, written to the outbox in the same transaction:
+//! `job.completed` once per completion, `job.reopened` when completed evidence is invalidated,
+//! `job.needs_review` when new review flags appear. A completion also schedules the revisits.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use sync_protocol::DocumentId;
+use sync_protocol::job::{JobDocument, JobEvaluation};
+use uuid::Uuid;
+
+use crate::outbox;
+use crate::revisits::schedule_revisits;
+
+/// The projection row as it was before this change (locked by the caller).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Before {
+    pub organisation_id: Uuid,
+    pub complete: bool,
+    pub review_flags: Value,
+    pub completions: i32,
+}
+
+pub async fn raise(
+    tx: &mut PgConnection,
+    job_id: Uuid,
+    before: Option<&Before>,
+    evaluation: &JobEvaluation,
+    job: &JobDocument,
+) -> Result<(), sqlx::Error> {
+    let Some(before) = before else {
+        // A job just booked has nothing to announce yet.
+        return Ok(());
+    };
+    let organisation = before.organisation_id;
+    if evaluation.complete && !before.complete {
+        let generation = before.completions + 1;
+        sqlx::query("update jobs set completions = $2, completed_at = now() where id = $1")
+            .bind(job_id)
+            .bind(generation)
+            .execute(&mut *tx)
+            .await?;
+        let payload = envelope(
+            "job.completed",
+            job_id,
+            job,
+            evaluation,
+            json!({"completion": generation}),
+        );
+        let key = format!("job.completed:{job_id}:{generation}");
+        outbox::insert(
+            &mut *tx,
+            organisation,
+            "job.completed",
+            Some(job_id),
+            &key,
+            payload,
+        )
+        .await?;
+        schedule_revisits(&mut *tx, job_id, job.complaint_origin.from_complaint).await?;
+    } else if !evaluation.complete && before.complete {
+        let payload = envelope(
+            "job.reopened",
+            job_id,
+            job,
+            evaluation,
+            json!({"missing": evaluation.missing}),
+        );
+        let key = format!("job.reopened:{job_id}:{}", before.completions);
+        outbox::insert(
+            &mut *tx,
+            organisation,
+            "job.reopened",
+            Some(job_id),
+            &key,
+            payload,
+        )
+        .await?;
+    }
+    let previous: Vec<Value> = before.review_flags.as_array().cloned().unwrap_or_default();
+    let new_flags: Vec<Value> = serde_json::to_value(&evaluation.review_flags)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|flag| !previous.contains(flag))
+        .collect();
+    if !new_flags.is_empty() {
+        let key = format!(
+            "job.needs_review:{job_id}:{}",
+            serde_json::to_string(&new_flags).unwrap_or_default()
+        );
+        let payload = envelope(
+            "job.needs_review",
+            job_id,
+            job,
+            evaluation,
+            json!({"new_flags": new_flags}),
+        );
+        outbox::insert(
+            &mut *tx,
+            organisation,
+            "job.needs_review",
+            Some(job_id),
+            &key,
+            payload,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `{"type", "timestamp", "data"}`: what webhook receivers and the live feed get.
+fn envelope(
+    kind: &str,
+    job_id: Uuid,
+    job: &JobDocument,
+    evaluation: &JobEvaluation,
+    extra: Value,
+) -> Value {
+    let mut data = json!({
+        "job_id": job_id,
+        "document_url": DocumentId::from_uuid(job_id).to_url(),
+        "kind": job.kind.as_str(),
+        "status": evaluation.status,
+        "from_complaint": job.complaint_origin.from_complaint,
+        "complaint_reference": job.complaint_origin.reference,
+        "technician_id": job.assignment.technician_id,
+        "customer": {
+            "id": job.customer.id,
+            "name": job.customer.name,
+            "phone": job.customer.phone,
+            "address": job.customer.address,
+            "tier": job.customer.tier.map(|t| t.as_str()),
+        },
+        "summary_sha256": evaluation.summary_sha256,
+        "review_flags": evaluation.review_flags,
+    });
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        data.extend(extra.clone());
+    }
+    json!({"type": kind, "timestamp": Utc::now(), "data": data})
+}

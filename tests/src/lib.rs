@@ -18,6 +18,8 @@ pub mod peer;
 pub mod postgres;
 pub mod process;
 pub mod s3;
+pub mod sse;
+pub mod visit;
 
 pub use app::TestApp;
 

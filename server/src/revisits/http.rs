@@ -285,11 +285,13 @@ async fn export(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Revisit, Role::Dispatcher, Role::Admin])?;
     let outcomes: Vec<Outcome> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{OUTCOME_QUERY} and o.recorded_at >= $2 and o.recorded_at < $3 order by o.recorded_at, o.id limit 100000"
+        "{OUTCOME_QUERY} and ($2::timestamptz is null or o.recorded_at >= $2)
+           and ($3::timestamptz is null or o.recorded_at < $3)
+         order by o.recorded_at, o.id limit 100000"
     )))
     .bind(caller.organisation_id)
-    .bind(range.from.unwrap_or(DateTime::<Utc>::MIN_UTC))
-    .bind(range.to.unwrap_or(DateTime::<Utc>::MAX_UTC))
+    .bind(range.from)
+    .bind(range.to)
     .fetch_all(&app.db)
     .await?;
     let mut csv = String::from(

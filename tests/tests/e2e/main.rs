@@ -6,6 +6,7 @@
 
 mod auth;
 mod cli;
+mod completion;
 mod dev_mode;
 mod directory;
 mod document_cache;

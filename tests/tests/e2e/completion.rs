@@ -1,0 +1,208 @@
+//! A job completed on the tablet reaches the revisit team exactly once, and the revisit keeps the
+//! service rules: made by someone who did not do the job, recorded, append-only.
+
+use std::time::Duration;
+
+use automerge::Automerge;
+use automerge::sync;
+use harness::TestApp;
+use harness::peer::RawPeer;
+use harness::sse::FeedReader;
+use harness::visit::{Evidence, complete_visit};
+use serde_json::{Value, json};
+
+fn evidence(seed: u8) -> Evidence {
+    Evidence {
+        card: (0..40_000u32)
+            .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
+            .collect(),
+        signature: (0..9_000u32)
+            .map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed))
+            .collect(),
+    }
+}
+
+async fn completed_events(app: &TestApp, job_id: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from outbox where event_type = 'job.completed' and job_id = $1::uuid",
+    )
+    .bind(job_id)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_completed_visit_raises_one_event_feeds_the_live_screen_and_queues_a_revisit() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let mut feed = FeedReader::open(&app.base_url, &crew.revisit.token, None).await;
+
+    complete_visit(&app, &crew, &job, &evidence(1)).await;
+    let (_, view) = app.job(&crew.dispatcher.token, &job_id).await;
+    assert_eq!(view["status"], "complete", "{}", view["missing"]);
+    assert_eq!(view["complete"], true);
+    assert_eq!(completed_events(&app, &job_id).await, 1);
+
+    let event = loop {
+        let event = feed
+            .next(Duration::from_secs(10))
+            .await
+            .expect("the live feed shows the completion");
+        if event.event == "job.completed" {
+            break event;
+        }
+    };
+    assert_eq!(event.data["data"]["job_id"], job_id.as_str());
+    assert_eq!(event.data["data"]["customer"]["name"], "王秀英");
+
+    // Syncing the same document again, from a fresh tablet, raises nothing more.
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    peer.sync_until_quiet(
+        job["document_id"].as_str().unwrap(),
+        &mut Automerge::new(),
+        &mut sync::State::new(),
+    )
+    .await;
+    assert_eq!(completed_events(&app, &job_id).await, 1);
+
+    // The live feed resumes after the last event it showed.
+    let mut resumed = FeedReader::open(&app.base_url, &crew.revisit.token, Some("0")).await;
+    let first = resumed
+        .next(Duration::from_secs(5))
+        .await
+        .expect("history from the start");
+    assert!(!first.id.is_empty());
+
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits")
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks.len(),
+        2,
+        "the completed job and, for a key customer, the scheduled revisit: {tasks:?}"
+    );
+    let task = tasks
+        .iter()
+        .find(|t| t["reason"] == "completed_job")
+        .unwrap();
+    assert_eq!(task["job_id"], job_id.as_str());
+}
+
+#[tokio::test]
+async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &job, &evidence(2)).await;
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits")
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task_id = tasks
+        .iter()
+        .find(|t| t["reason"] == "completed_job")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let refused = app
+        .post(&format!("/api/v1/revisits/{task_id}/claim"))
+        .bearer_auth(&crew.technician.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not handle the job"),
+        "{body}"
+    );
+    let refused = app
+        .post(&format!("/api/v1/revisits/{task_id}/outcome"))
+        .bearer_auth(&crew.technician.token)
+        .json(&json!({"reached": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "nor record its outcome");
+
+    let claimed = app
+        .post(&format!("/api/v1/revisits/{task_id}/claim"))
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claimed.status(), 200);
+    let outcome = json!({"reached": true, "problem_solved": true, "satisfaction": 5, "suggestions": "希望以后提前一天短信提醒", "notes": "客户满意"});
+    let recorded = app
+        .post(&format!("/api/v1/revisits/{task_id}/outcome"))
+        .bearer_auth(&crew.revisit.token)
+        .json(&outcome)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded.status(), 201);
+    let invalid = app
+        .post(&format!("/api/v1/revisits/{task_id}/outcome"))
+        .bearer_auth(&crew.revisit.token)
+        .json(&json!({"reached": false, "satisfaction": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 400);
+
+    // Outcomes cannot be edited, only added to: the database itself refuses.
+    let edited = sqlx::query("update revisit_outcomes set satisfaction = 1")
+        .execute(&app.database.pool)
+        .await;
+    assert!(edited.unwrap_err().to_string().contains("append-only"));
+    let added = app
+        .post(&format!("/api/v1/revisits/{task_id}/outcome"))
+        .bearer_auth(&crew.revisit.token)
+        .json(&json!({"reached": true, "notes": "补充：客户要求下次同一位师傅"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let shown: Value = app
+        .get(&format!("/api/v1/revisits/{task_id}"))
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outcomes = shown["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(outcomes[0]["satisfaction"], 5);
+    let csv = app
+        .get("/api/v1/revisits/export")
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "header and two outcomes: {csv}");
+    assert!(csv.contains("希望以后提前一天短信提醒"));
+}

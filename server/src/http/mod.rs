@@ -9,6 +9,7 @@ mod jobs;
 mod json;
 mod me;
 mod openapi;
+mod tiers;
 
 pub use json::AppJson;
 
@@ -46,6 +47,9 @@ pub fn router(state: AppState) -> Router {
             get(directory::list_customers).post(directory::create_customer),
         )
         .route("/api/v1/customers/{id}", get(directory::show_customer))
+        .route("/api/v1/customers/{id}/tiers", get(tiers::history))
+        .route("/api/v1/tier-rules", get(tiers::rules).put(tiers::set_rules))
+        .route("/api/v1/tiers/recompute", post(tiers::recompute))
         .route("/api/v1/jobs", post(jobs::create))
         .route("/api/v1/jobs/{id}", get(jobs::show))
         .route("/api/v1/jobs/{id}/confirmation", post(jobs::confirm))

@@ -67,9 +67,10 @@ pub async fn project(
     sqlx::query(
         r#"insert into jobs (id, organisation_id, customer_id, kind, technician_id, from_complaint,
                              status, window_start, window_end, confirmed, complete, review_flags,
-                             missing, evidence, cancelled_at, archived_at, device_updated_at)
+                             missing, evidence, cancelled_at, archived_at, device_updated_at,
+                             payment_due_minor)
            select $1, d.organisation_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                  $15, $16
+                  $15, $16, $17
            from documents d where d.id = $1
            on conflict (id) do update set
                kind = excluded.kind, technician_id = excluded.technician_id,
@@ -79,7 +80,7 @@ pub async fn project(
                review_flags = excluded.review_flags, missing = excluded.missing,
                evidence = excluded.evidence, cancelled_at = excluded.cancelled_at,
                archived_at = excluded.archived_at, device_updated_at = excluded.device_updated_at,
-               server_updated_at = now()"#,
+               payment_due_minor = excluded.payment_due_minor, server_updated_at = now()"#,
     )
     .bind(id)
     .bind(customer)
@@ -97,6 +98,7 @@ pub async fn project(
     .bind(cancelled_at)
     .bind(archived_at)
     .bind(device_updated_at)
+    .bind(job.visit.payment_due.as_ref().map(|p| p.amount_minor))
     .execute(&mut *tx)
     .await?;
     record_assignment(&mut *tx, id, technician).await?;

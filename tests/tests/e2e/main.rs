@@ -17,4 +17,5 @@ mod openapi;
 mod support;
 mod sync_js;
 mod sync_rules;
+mod tiers;
 mod uploads;

@@ -8,7 +8,7 @@ use sync_protocol::DocumentId;
 use sync_protocol::job::{JobDocument, TimelineEvent};
 use uuid::Uuid;
 
-use super::{DocumentAccess, document_access};
+use super::document_access;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -161,9 +161,4 @@ pub async fn board(state: &AppState, caller: &Caller, date: NaiveDate) -> Result
         }
     }
     Ok(Board { date, technicians })
-}
-
-/// Documents a caller may write, for the sync layer.
-pub fn writable(access: Option<DocumentAccess>) -> bool {
-    matches!(access, Some(DocumentAccess::Write(_)))
 }

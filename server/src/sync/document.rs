@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, Change};
-use sync_protocol::job::{Role as WriterRole, check_ownership};
+use sync_protocol::job::check_ownership;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -135,16 +135,6 @@ fn check_chunks(message: &sync::Message) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Which role wrote, for logs.
-pub fn role_name(access: DocumentAccess) -> &'static str {
-    match access {
-        DocumentAccess::Read => "reader",
-        DocumentAccess::Write(WriterRole::Technician) => "technician",
-        DocumentAccess::Write(WriterRole::Dispatcher) => "dispatcher",
-        DocumentAccess::Write(_) => "writer",
-    }
 }
 
 /// The persisted sync state of `device` for `document`, or a fresh one.

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod notifications;
 pub mod outbox;
 pub mod revisits;
 pub mod state;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub sync_hub: SyncHub,
     /// Uploads streaming at once; each holds at most one part in memory.
     pub upload_slots: Arc<Semaphore>,
+    /// Webhook delivery: private targets, retry schedule, timeouts.
+    pub webhooks: crate::notifications::WebhookSettings,
 }
 
 /// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
@@ -30,6 +32,7 @@ impl AppState {
             documents: Documents::new(db.clone(), Default::default()),
             sync_hub: SyncHub::new(),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            webhooks: Default::default(),
             db,
             blobs,
         }

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         // JSON bodies of this API are small; uploads stream under their own limits.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(crate::uploads::routes())
+        .merge(crate::notifications::routes())
         .merge(crate::revisits::routes())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -94,6 +95,7 @@ pub async fn serve(
         tokio::spawn(crate::documents::listener::listen(state.clone())),
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
         tokio::spawn(crate::uploads::sweep(state.clone())),
+        tokio::spawn(crate::notifications::deliver(state.clone())),
     ];
     let hub = state.sync_hub.clone();
     let served = axum::serve(listener, router(state))

@@ -33,8 +33,19 @@ impl Default for WebhookSettings {
 pub fn design_schedule() -> Vec<Duration> {
     const MINUTE: u64 = 60;
     const HOUR: u64 = 60 * MINUTE;
-    [0, 5, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR]
-        .into_iter()
-        .map(Duration::from_secs)
-        .collect()
+    [
+        0,
+        5,
+        5 * MINUTE,
+        30 * MINUTE,
+        2 * HOUR,
+        5 * HOUR,
+        10 * HOUR,
+        14 * HOUR,
+        20 * HOUR,
+        24 * HOUR,
+    ]
+    .into_iter()
+    .map(Duration::from_secs)
+    .collect()
 }

@@ -19,3 +19,4 @@ mod sync_js;
 mod sync_rules;
 mod tiers;
 mod uploads;
+mod webhooks;

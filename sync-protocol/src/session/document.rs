@@ -1,0 +1,224 @@
+//! The per-document half of a session: a received sync message becomes a [`Candidate`] the
+//! caller can inspect and authorize, then [`PeerSession::accept`] or drop; outgoing sync
+//! messages come from [`PeerSession::sync_document`].
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{Automerge, Change, ChangeHash};
+
+use super::error::{SessionError, SyncRefusal};
+use super::verify::{carried_hashes, count_missing};
+use super::{DocumentState, IncomingSync, PeerSession};
+use crate::DocumentId;
+use crate::message::{DocUnavailable, DocumentSync, WireMessage};
+
+/// A received sync message applied to a copy of the document, not yet adopted. Dropping it is
+/// refusing it: the caller's document and the session's sync state stay as they were.
+#[derive(Debug)]
+pub struct Candidate {
+    document_id: DocumentId,
+    document: Automerge,
+    state: sync::State,
+    new_changes: Vec<Change>,
+    generation: u64,
+    peer_has_document: bool,
+}
+
+impl Candidate {
+    /// The document the message is about.
+    pub fn document_id(&self) -> DocumentId {
+        self.document_id
+    }
+
+    /// The document as it would be after the message: run field-ownership checks on it.
+    pub fn document(&self) -> &Automerge {
+        &self.document
+    }
+
+    /// The changes the message adds to the document, in causal order: what must be persisted.
+    pub fn new_changes(&self) -> &[Change] {
+        &self.new_changes
+    }
+
+    /// True when the message carried nothing new (an acknowledgement or a heads update).
+    pub fn is_empty(&self) -> bool {
+        self.new_changes.is_empty()
+    }
+}
+
+/// A candidate adopted by the session.
+#[derive(Debug)]
+pub struct Accepted {
+    pub document_id: DocumentId,
+    /// The document including the new changes; it replaces the caller's copy.
+    pub document: Automerge,
+    /// The changes that were new, for a caller that persists after accepting.
+    pub new_changes: Vec<Change>,
+}
+
+impl PeerSession {
+    /// Applies a peer's sync message to a copy of `document` and checks that it really applied.
+    /// Nothing in the session or the document changes until [`Self::accept`].
+    pub fn receive_sync(
+        &self,
+        incoming: &IncomingSync,
+        document: &Automerge,
+    ) -> Result<Candidate, SyncRefusal> {
+        let message = sync::Message::decode(&incoming.data)
+            .map_err(|e| SyncRefusal::Malformed(e.to_string()))?;
+        let carried = carried_hashes(&message)?;
+        let peer_has_document = !message.heads.is_empty();
+        let (mut state, generation) = match self.documents.get(&incoming.document_id) {
+            Some(known) => (known.state.clone(), known.generation),
+            None => (sync::State::new(), 0),
+        };
+        let before: Vec<ChangeHash> = document.get_heads();
+        let mut after = document.clone();
+        after
+            .receive_sync_message(&mut state, message)
+            .map_err(|e| SyncRefusal::Rejected(e.to_string()))?;
+        let missing = count_missing(&after, &carried);
+        if missing > 0 {
+            return Err(SyncRefusal::NotApplied {
+                missing,
+                carried: carried.len(),
+            });
+        }
+        let new_changes = after.get_changes(&before);
+        Ok(Candidate {
+            document_id: incoming.document_id,
+            document: after,
+            state,
+            new_changes,
+            generation,
+            peer_has_document,
+        })
+    }
+
+    /// Adopts a candidate: its sync state becomes the session's, and its document is handed back
+    /// to replace the caller's. Persist [`Candidate::new_changes`] before calling this, or at the
+    /// latest before the next [`Self::sync_document`] for this document, which acknowledges them.
+    pub fn accept(&mut self, candidate: Candidate) -> Result<Accepted, SessionError> {
+        let current = self
+            .documents
+            .get(&candidate.document_id)
+            .map_or(0, |known| known.generation);
+        if current != candidate.generation {
+            return Err(SessionError::StaleCandidate {
+                document_id: candidate.document_id,
+            });
+        }
+        let entry = self
+            .documents
+            .entry(candidate.document_id)
+            .or_insert_with(DocumentState::new);
+        entry.state = candidate.state;
+        entry.generation += 1;
+        entry.peer_has_document |= candidate.peer_has_document;
+        Ok(Accepted {
+            document_id: candidate.document_id,
+            document: candidate.document,
+            new_changes: candidate.new_changes,
+        })
+    }
+
+    /// Receives and accepts in one step, for callers with nothing to authorize (a tablet
+    /// trusting its server). Returns the new changes; `document` is updated in place.
+    pub fn apply_sync(
+        &mut self,
+        incoming: &IncomingSync,
+        document: &mut Automerge,
+    ) -> Result<Vec<Change>, SyncRefusal> {
+        let candidate = self.receive_sync(incoming, document)?;
+        // Nothing can touch this document's state between the two calls.
+        let accepted = self
+            .accept(candidate)
+            .map_err(|e| SyncRefusal::Rejected(e.to_string()))?;
+        *document = accepted.document;
+        Ok(accepted.new_changes)
+    }
+
+    /// Queues the next sync message for this document if Automerge has anything to say. The
+    /// first message about a document we do not have yet goes out as `request`, so the peer
+    /// answers `doc-unavailable` rather than silence. Returns whether a message was queued.
+    pub fn sync_document(&mut self, document_id: DocumentId, document: &Automerge) -> bool {
+        let (Some(remote), false) = (self.remote.clone(), self.closed) else {
+            return false;
+        };
+        let entry = self
+            .documents
+            .entry(document_id)
+            .or_insert_with(DocumentState::new);
+        let Some(message) = document.generate_sync_message(&mut entry.state) else {
+            return false;
+        };
+        entry.generation += 1;
+        let body = DocumentSync {
+            sender_id: self.config.local_id.clone(),
+            target_id: remote,
+            document_id,
+            data: message.encode(),
+        };
+        let asking = document.get_heads().is_empty() && !entry.peer_has_document;
+        self.outbound.push(if asking {
+            WireMessage::Request(body)
+        } else {
+            WireMessage::Sync(body)
+        });
+        true
+    }
+
+    /// Tells the peer we do not have this document, or that it may not see it (the two must look
+    /// the same), and forgets any sync state for it.
+    pub fn unavailable(&mut self, document_id: DocumentId) {
+        self.documents.remove(&document_id);
+        let Some(remote) = self.remote.clone() else {
+            return;
+        };
+        self.outbound
+            .push(WireMessage::DocUnavailable(DocUnavailable {
+                sender_id: self.config.local_id.clone(),
+                target_id: remote,
+                document_id,
+            }));
+    }
+
+    /// The sync state to persist for this peer and document (`automerge::sync::State::encode`:
+    /// the heads both sides are known to share).
+    pub fn encoded_sync_state(&self, document_id: DocumentId) -> Option<Vec<u8>> {
+        self.documents
+            .get(&document_id)
+            .map(|known| known.state.encode())
+    }
+
+    /// Resumes from a persisted sync state, so a reconnecting peer is not sent what it already has.
+    pub fn restore_sync_state(
+        &mut self,
+        document_id: DocumentId,
+        encoded: &[u8],
+    ) -> Result<(), SessionError> {
+        let state = sync::State::decode(encoded).map_err(|e| SessionError::InvalidSyncState {
+            document_id,
+            reason: e.to_string(),
+        })?;
+        let entry = self
+            .documents
+            .entry(document_id)
+            .or_insert_with(DocumentState::new);
+        entry.peer_has_document = !state.shared_heads.is_empty();
+        entry.state = state;
+        entry.generation += 1;
+        Ok(())
+    }
+
+    /// Drops a document's sync state from memory, returning it encoded for persistence.
+    pub fn forget_document(&mut self, document_id: DocumentId) -> Option<Vec<u8>> {
+        self.documents
+            .remove(&document_id)
+            .map(|known| known.state.encode())
+    }
+
+    /// Documents this session holds sync state for.
+    pub fn documents(&self) -> impl Iterator<Item = DocumentId> + '_ {
+        self.documents.keys().copied()
+    }
+}

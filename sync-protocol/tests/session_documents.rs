@@ -1,0 +1,339 @@
+//! Per-document sync: verified application, authorize-then-accept or refuse, request and
+//! doc-unavailable, and persisted sync state, with real JS payloads where we have them.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use automerge::sync::SyncDoc;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ReadDoc};
+use sync_protocol::DocumentId;
+use sync_protocol::message::{PeerId, WireMessage};
+use sync_protocol::session::{
+    Event, IncomingSync, PeerSession, SessionConfig, SessionError, SyncRefusal,
+};
+
+fn fixture(dir: &str, name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wire");
+    fs::read(path.join(dir).join(name)).expect("fixture")
+}
+
+fn incoming(event: Event) -> IncomingSync {
+    match event {
+        Event::Sync(incoming) => incoming,
+        other => panic!("expected a sync event, got {other:?}"),
+    }
+}
+
+/// A server session after the captured JS tablet's join.
+fn joined_server() -> PeerSession {
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server-peer")));
+    server
+        .receive(&fixture("js", "00-join.cbor"))
+        .expect("join");
+    server.take_outbound();
+    server
+}
+
+/// A tablet session after the captured JS server's peer message.
+fn joined_tablet() -> PeerSession {
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet-peer")));
+    tablet.take_outbound();
+    tablet
+        .receive(&fixture("js", "01-peer.cbor"))
+        .expect("peer");
+    tablet
+}
+
+fn job(customer: &str) -> Automerge {
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, "customer", customer).expect("put");
+    tx.commit();
+    doc
+}
+
+#[test]
+fn a_js_servers_whole_document_applies_and_verifies() {
+    let mut tablet = joined_tablet();
+    let mut doc = Automerge::new();
+    let sync = incoming(
+        tablet
+            .receive(&fixture("js", "03-sync.cbor"))
+            .expect("sync"),
+    );
+    let new = tablet.apply_sync(&sync, &mut doc).expect("applies");
+    assert!(!new.is_empty());
+    assert_eq!(text(&doc, "customer"), "Acme");
+}
+
+#[test]
+fn a_js_tablets_edit_applies_on_an_empty_server_document() {
+    // Fixture 06 is the tablet's edit; JS sent the whole document (history included), so it
+    // applies even where the job's creation is unknown.
+    let mut server = joined_server();
+    let sync = incoming(
+        server
+            .receive(&fixture("js", "06-sync.cbor"))
+            .expect("sync"),
+    );
+    let candidate = server
+        .receive_sync(&sync, &Automerge::new())
+        .expect("applies");
+    assert_eq!(candidate.new_changes().len(), 2);
+    assert_eq!(text(candidate.document(), "customer"), "Acme");
+}
+
+#[test]
+fn changes_whose_dependencies_were_not_sent_are_refused_as_not_applied() {
+    let base = job("Acme");
+    let mut edited = base.clone();
+    let mut tx = edited.transaction();
+    tx.put(automerge::ROOT, "customer", "Acme GmbH")
+        .expect("put");
+    tx.commit();
+    // A hand-built sync message carrying only the edit, not the job's creation it depends on.
+    let edit = edited
+        .get_last_local_change()
+        .expect("edit")
+        .raw_bytes()
+        .to_vec();
+    let message = automerge::sync::Message {
+        heads: edited.get_heads(),
+        need: vec![],
+        have: vec![],
+        changes: vec![edit].into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let server = joined_server();
+    let sync = IncomingSync {
+        document_id: DocumentId::random(),
+        is_request: false,
+        data: message.encode(),
+    };
+    let refusal = server
+        .receive_sync(&sync, &Automerge::new())
+        .expect_err("refused");
+    assert_eq!(
+        refusal,
+        SyncRefusal::NotApplied {
+            missing: 1,
+            carried: 1
+        }
+    );
+}
+
+#[test]
+fn garbage_payloads_are_refused_with_typed_reasons() {
+    let mut server = joined_server();
+    for (file, expected) in [
+        ("sync-data-not-automerge.cbor", "Malformed"),
+        ("sync-fake-change-chunk.cbor", "MalformedChanges"),
+        ("sync-non-chunk-bytes.cbor", "MalformedChanges"),
+    ] {
+        let sync = incoming(
+            server
+                .receive(&fixture("broken", file))
+                .expect("frame is valid"),
+        );
+        let doc = job("Acme");
+        let refusal = server.receive_sync(&sync, &doc).expect_err(file);
+        let name = match refusal {
+            SyncRefusal::Malformed(_) => "Malformed",
+            SyncRefusal::MalformedChanges { .. } => "MalformedChanges",
+            other => panic!("{file}: {other}"),
+        };
+        assert_eq!(name, expected, "{file}");
+        // Automerge alone would have accepted the garbage without complaint.
+        let data = sync.data.clone();
+        if let Ok(message) = automerge::sync::Message::decode(&data) {
+            let mut plain = doc.clone();
+            let outcome = plain.receive_sync_message(&mut automerge::sync::State::new(), message);
+            assert!(outcome.is_ok(), "{file}: automerge itself reports success");
+        }
+    }
+}
+
+#[test]
+fn refusing_leaves_document_and_state_as_if_the_message_never_came() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    let server_doc = job("Acme");
+    let mut tablet_doc = server_doc.clone();
+    let mut tx = tablet_doc.transaction();
+    tx.put(automerge::ROOT, "customer", "Mallory Ltd")
+        .expect("put");
+    tx.commit();
+
+    let sync = IncomingSync {
+        document_id: id,
+        is_request: false,
+        data: message_with_changes(&tablet_doc, &server_doc),
+    };
+    let before_state = server.encoded_sync_state(id);
+    let candidate = server.receive_sync(&sync, &server_doc).expect("applies");
+    // The caller's ownership check sees the edit in the candidate...
+    let (after, _) = candidate
+        .document()
+        .get(automerge::ROOT, "customer")
+        .expect("get")
+        .expect("set");
+    assert_eq!(after.as_str(), Some("Mallory Ltd"));
+    assert_eq!(candidate.new_changes().len(), 1);
+    // ...and refuses by dropping the candidate.
+    drop(candidate);
+    assert_eq!(server.encoded_sync_state(id), before_state);
+    assert_eq!(text(&server_doc, "customer"), "Acme");
+}
+
+#[test]
+fn accepting_hands_over_the_changes_and_a_stale_candidate_is_refused() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    let tablet_doc = job("Acme");
+    let sync = IncomingSync {
+        document_id: id,
+        is_request: false,
+        data: message_with_changes(&tablet_doc, &Automerge::new()),
+    };
+
+    let first = server
+        .receive_sync(&sync, &Automerge::new())
+        .expect("applies");
+    let second = server
+        .receive_sync(&sync, &Automerge::new())
+        .expect("applies");
+    let accepted = server.accept(first).expect("accepted");
+    assert_eq!(accepted.new_changes.len(), 1);
+    assert_eq!(accepted.document.get_heads(), tablet_doc.get_heads());
+    assert_eq!(
+        server.accept(second).map(|a| a.document_id),
+        Err(SessionError::StaleCandidate { document_id: id })
+    );
+}
+
+#[test]
+fn a_document_we_lack_is_requested_and_a_refused_one_is_unavailable() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    assert!(tablet.sync_document(id, &Automerge::new()));
+    let sent = tablet.take_outbound();
+    assert!(matches!(&sent[..], [WireMessage::Request(r)] if r.document_id == id));
+
+    let sync = incoming(server.receive(&sent[0].encode()).expect("request"));
+    assert!(sync.is_request);
+    // The caller decides the peer may not see it (or it does not exist): same answer.
+    server.unavailable(id);
+    let answer = encode_all(&mut server).remove(0);
+    assert_eq!(
+        tablet.receive(&answer),
+        Ok(Event::Unavailable { document_id: id })
+    );
+    assert_eq!(tablet.encoded_sync_state(id), None);
+}
+
+#[test]
+fn sync_state_survives_a_reconnect_so_nothing_is_resent() {
+    let id = DocumentId::random();
+    let mut docs = BTreeMap::new();
+    docs.insert("server", job("Acme"));
+    docs.insert("tablet", Automerge::new());
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    tablet.sync_document(id, &docs["tablet"]);
+    settle(id, &mut tablet, &mut server, &mut docs);
+    assert_eq!(docs["tablet"].get_heads(), docs["server"].get_heads());
+
+    let saved = server.forget_document(id).expect("state");
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    server.restore_sync_state(id, &saved).expect("decodes");
+    assert!(server.sync_document(id, &docs["server"]));
+    let WireMessage::Sync(first) = server.take_outbound().remove(0) else {
+        panic!("a sync message");
+    };
+    let message = automerge::sync::Message::decode(&first.data).expect("sync message");
+    assert!(message.changes.is_empty(), "shared heads were remembered");
+    assert!(matches!(
+        server.restore_sync_state(id, b"junk"),
+        Err(SessionError::InvalidSyncState { .. })
+    ));
+}
+
+fn handshake(tablet: &mut PeerSession, server: &mut PeerSession) {
+    for frame in encode_all(tablet) {
+        server.receive(&frame).expect("join");
+    }
+    for frame in encode_all(server) {
+        tablet.receive(&frame).expect("peer");
+    }
+}
+
+fn encode_all(session: &mut PeerSession) -> Vec<Vec<u8>> {
+    session
+        .take_outbound()
+        .iter()
+        .map(WireMessage::encode)
+        .collect()
+}
+
+/// Delivers in order, accepting everything, until both sides are quiet.
+fn settle(
+    id: DocumentId,
+    tablet: &mut PeerSession,
+    server: &mut PeerSession,
+    docs: &mut BTreeMap<&str, Automerge>,
+) {
+    loop {
+        let to_server = encode_all(tablet);
+        let to_tablet = encode_all(server);
+        if to_server.is_empty() && to_tablet.is_empty() {
+            return;
+        }
+        for (frames, session, name) in [
+            (to_server, &mut *server, "server"),
+            (to_tablet, &mut *tablet, "tablet"),
+        ] {
+            for frame in frames {
+                if let Event::Sync(sync) = session.receive(&frame).expect("frame") {
+                    let doc = docs.get_mut(name).expect("doc");
+                    session.apply_sync(&sync, doc).expect("applies");
+                    session.sync_document(id, doc);
+                }
+            }
+        }
+    }
+}
+
+/// A sync message from `from` that carries the changes `to` lacks, as the second message of an
+/// exchange would.
+fn message_with_changes(from: &Automerge, to: &Automerge) -> Vec<u8> {
+    let mut to_state = automerge::sync::State::new();
+    let mut from_state = automerge::sync::State::new();
+    let opening = to.generate_sync_message(&mut to_state).expect("opening");
+    let mut from = from.clone();
+    from.receive_sync_message(&mut from_state, opening)
+        .expect("receives");
+    from.generate_sync_message(&mut from_state)
+        .expect("answer")
+        .encode()
+}
+
+/// A text field of the root map (JS automerge stores strings as text objects).
+fn text(doc: &Automerge, key: &str) -> String {
+    match doc.get(automerge::ROOT, key).expect("get") {
+        Some((automerge::Value::Object(_), id)) => doc.text(&id).expect("text"),
+        Some((value, _)) => value.as_str().map(str::to_owned).expect("string"),
+        None => panic!("no `{key}`"),
+    }
+}

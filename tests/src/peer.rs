@@ -7,6 +7,8 @@ use automerge::Automerge;
 use automerge::sync::{self, SyncDoc};
 use ciborium::Value;
 use futures_util::{SinkExt, StreamExt};
+use sync_protocol::DocumentId;
+use sync_protocol::message::{DecodeLimits, DocumentSync, Join, PeerId, PeerMetadata, WireMessage};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -69,16 +71,12 @@ impl RawPeer {
     }
 
     pub async fn join(&mut self, versions: &[&str]) {
-        let message = map(vec![
-            ("type", text("join")),
-            ("senderId", text(&self.peer_id)),
-            ("peerMetadata", Value::Map(vec![])),
-            (
-                "supportedProtocolVersions",
-                Value::Array(versions.iter().map(|v| text(v)).collect()),
-            ),
-        ]);
-        self.send_value(message).await;
+        let join = WireMessage::Join(Join {
+            sender_id: PeerId::new(self.peer_id.clone()),
+            peer_metadata: Some(PeerMetadata::default()),
+            supported_protocol_versions: Some(versions.iter().map(|v| (*v).to_owned()).collect()),
+        });
+        self.send_raw(join.encode()).await;
     }
 
     pub async fn request(&mut self, document_id: &str, data: Vec<u8>) {
@@ -90,6 +88,21 @@ impl RawPeer {
     }
 
     async fn send_document(&mut self, kind: &str, document_id: &str, data: Vec<u8>) {
+        if let Ok(id) = DocumentId::parse(document_id) {
+            let sync = DocumentSync {
+                sender_id: PeerId::new(self.peer_id.clone()),
+                target_id: PeerId::new("server"),
+                document_id: id,
+                data,
+            };
+            let message = if kind == "request" {
+                WireMessage::Request(sync)
+            } else {
+                WireMessage::Sync(sync)
+            };
+            return self.send_raw(message.encode()).await;
+        }
+        // Not a document id: only raw CBOR can carry it.
         let message = map(vec![
             ("type", text(kind)),
             ("senderId", text(&self.peer_id)),
@@ -195,37 +208,22 @@ fn map(entries: Vec<(&str, Value)>) -> Value {
 }
 
 fn decode(bytes: &[u8]) -> Received {
-    let value: Value = ciborium::from_reader(bytes).expect("the server sends CBOR");
-    let Value::Map(entries) = value else {
-        panic!("the server sends maps")
-    };
-    let field = |name: &str| {
-        entries
-            .iter()
-            .find(|(k, _)| k.as_text() == Some(name))
-            .map(|(_, v)| v.clone())
-    };
-    let string = |name: &str| {
-        field(name)
-            .and_then(|v| v.as_text().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    match string("type").as_str() {
-        "peer" => Received::Peer {
-            sender_id: string("senderId"),
+    match WireMessage::decode(bytes, &DecodeLimits::default())
+        .expect("the server sends protocol messages")
+    {
+        WireMessage::Peer(peer) => Received::Peer {
+            sender_id: peer.sender_id.as_str().to_owned(),
         },
-        "error" => Received::Error {
-            message: string("message"),
+        WireMessage::Error(error) => Received::Error {
+            message: error.message,
         },
-        "sync" => Received::Sync {
-            document_id: string("documentId"),
-            data: field("data")
-                .and_then(|v| v.as_bytes().cloned())
-                .unwrap_or_default(),
+        WireMessage::Sync(sync) => Received::Sync {
+            document_id: sync.document_id.to_string(),
+            data: sync.data,
         },
-        "doc-unavailable" => Received::DocUnavailable {
-            document_id: string("documentId"),
+        WireMessage::DocUnavailable(gone) => Received::DocUnavailable {
+            document_id: gone.document_id.to_string(),
         },
-        other => panic!("unexpected message type {other}"),
+        other => panic!("unexpected message type {}", other.kind()),
     }
 }

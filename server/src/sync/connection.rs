@@ -1,4 +1,5 @@
-//! One WebSocket connection: the automerge-repo handshake, then sync and request messages, each
+//! One WebSocket connection: frames go through a `sync_protocol::session::PeerSession` (the
+//! automerge-repo handshake, decoding, verification, sync states); each document message is
 //! authorized on its own; changes committed elsewhere (here or on another instance) are pushed
 //! as they happen. Heartbeats find dead peers; frames and messages are size-limited.
 
@@ -8,12 +9,13 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sync_protocol::DocumentId;
+use sync_protocol::message::{DecodeLimits, ErrorMessage, PeerId, PeerMetadata, WireMessage};
+use sync_protocol::session::{Event, IncomingSync, PeerSession, SessionConfig};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-use super::document::{DocumentSync, Receipt, load_state, save_state};
+use super::document::{OpenDocument, Receipt, load_state, save_state};
 use super::fleet;
-use super::wire::{self, Inbound, Outbound, PROTOCOL_VERSION};
 use crate::auth::Caller;
 use crate::jobs::document_access;
 use crate::state::AppState;
@@ -25,23 +27,24 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const DEAD_AFTER: Duration = Duration::from_secs(45);
 /// Outbound frames queued per connection before the connection is considered too slow.
 const OUTBOUND_QUEUE: usize = 64;
+/// How often a busy connection updates its device's "last synced" time.
+const SYNCED_NOTE_EVERY: Duration = Duration::from_secs(5);
 
-/// Why the connection ends early; sent to the peer as an `error` message before closing.
-struct Fatal(String);
+/// Why the connection ends early, and whether the peer still has to be told.
+enum Fatal {
+    /// The session already queued an `error` message for the peer.
+    Told(String),
+    Tell(String),
+}
 
 struct Connection {
     app: AppState,
     caller: Caller,
-    server_peer: String,
-    peer: Option<String>,
-    documents: HashMap<Uuid, (String, DocumentSync)>,
+    session: PeerSession,
+    documents: HashMap<Uuid, OpenDocument>,
     out: mpsc::Sender<Message>,
-    /// When the fleet view last heard of a successful sync (written at most every few seconds).
     synced_noted: Option<Instant>,
 }
-
-/// How often a busy connection updates its device's "last synced" time.
-const SYNCED_NOTE_EVERY: Duration = Duration::from_secs(5);
 
 pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
@@ -56,14 +59,23 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     });
     let mut changes = app.sync_hub.subscribe();
     let mut closing = app.sync_hub.closing();
+    let server_peer = format!(
+        "fieldsync-server-{}",
+        &app.documents.actor().to_hex_string()[..12]
+    );
+    let mut config = SessionConfig::new(PeerId::new(server_peer));
+    config.metadata = PeerMetadata {
+        storage_id: None,
+        is_ephemeral: false,
+    };
+    config.limits = DecodeLimits {
+        max_message_bytes: MAX_MESSAGE_BYTES,
+        ..DecodeLimits::default()
+    };
     let mut connection = Connection {
-        server_peer: format!(
-            "fieldsync-server-{}",
-            &app.documents.actor().to_hex_string()[..12]
-        ),
         app,
         caller,
-        peer: None,
+        session: PeerSession::accepting(config),
         documents: HashMap::new(),
         out,
         synced_noted: None,
@@ -76,25 +88,36 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 last_heard = Instant::now();
                 let result = match frame {
                     Some(Ok(Message::Binary(bytes))) => connection.handle(&bytes).await,
-                    Some(Ok(Message::Text(_))) => Err(Fatal("send binary CBOR frames, not text".into())),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(true),
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Ok(false),
+                    Some(Ok(Message::Text(_))) => Err(Fatal::Tell("send binary CBOR frames, not text".into())),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 };
+                connection.flush().await;
                 match result {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(Fatal(reason)) => {
-                        connection.fail(&reason).await;
+                    Ok(()) => {}
+                    Err(Fatal::Told(reason)) => {
+                        connection.close_with(1008, &reason).await;
+                        break;
+                    }
+                    Err(Fatal::Tell(reason)) => {
+                        connection.close(&reason).await;
                         break;
                     }
                 }
+                if connection.session.is_closed() {
+                    connection.close("session ended").await;
+                    break;
+                }
             }
-            changed = changes.recv() => match changed {
-                Ok(id) => connection.push(Some(id)).await,
-                // Fell behind the notices: resynchronise everything this peer has open.
-                Err(broadcast::error::RecvError::Lagged(_)) => connection.push(None).await,
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
+            changed = changes.recv() => {
+                match changed {
+                    Ok(id) => connection.push(Some(id)).await,
+                    // Fell behind the notices: resynchronise everything this peer has open.
+                    Err(broadcast::error::RecvError::Lagged(_)) => connection.push(None).await,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+                connection.flush().await;
+            }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER {
                     tracing::info!(device = %connection.caller.device_token_id, "peer silent, closing");
@@ -103,10 +126,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 let _ = connection.out.try_send(Message::Ping(Default::default()));
             }
             _ = closing.changed() => {
-                let _ = connection.out.send(Message::Close(Some(CloseFrame {
-                    code: 1001,
-                    reason: "server shutting down".into(),
-                }))).await;
+                connection.close_with(1001, "server shutting down").await;
                 break;
             }
         }
@@ -117,121 +137,97 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
 }
 
 impl Connection {
-    async fn send(&self, bytes: Vec<u8>) -> Result<(), Fatal> {
-        self.out
-            .send(Message::Binary(bytes.into()))
-            .await
-            .map_err(|_| Fatal("connection closed".into()))
+    /// Sends what the session queued.
+    async fn flush(&mut self) {
+        for message in self.session.take_outbound() {
+            if self
+                .out
+                .send(Message::Binary(message.encode().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
     }
 
-    async fn fail(&self, reason: &str) {
-        let target = self.peer.as_deref().unwrap_or("unknown");
-        let _ = self
-            .send(wire::encode(Outbound::Error {
-                sender_id: &self.server_peer,
-                target_id: target,
-                message: reason,
-            }))
-            .await;
+    /// Tells the peer why (an `error` message), then closes.
+    async fn close(&mut self, reason: &str) {
+        self.send_error(reason).await;
+        self.close_with(1008, reason).await;
+    }
+
+    async fn close_with(&mut self, code: u16, reason: &str) {
         let _ = self
             .out
             .send(Message::Close(Some(CloseFrame {
-                code: 1008,
+                code,
                 reason: reason.chars().take(100).collect::<String>().into(),
             })))
             .await;
     }
 
-    /// Handles one frame; `Ok(false)` ends the connection politely.
-    async fn handle(&mut self, frame: &[u8]) -> Result<bool, Fatal> {
-        if frame.len() > MAX_MESSAGE_BYTES {
-            return Err(Fatal(format!(
-                "message larger than {MAX_MESSAGE_BYTES} bytes"
-            )));
-        }
-        let message = wire::decode(frame).map_err(|e| Fatal(format!("malformed message: {e}")))?;
-        match message {
-            Inbound::Join {
-                sender_id,
-                supported_protocol_versions,
-            } => self.join(sender_id, &supported_protocol_versions).await?,
-            Inbound::Request {
-                sender_id,
-                document_id,
-                data,
+    async fn send_error(&mut self, reason: &str) {
+        let target = self
+            .session
+            .remote_peer()
+            .cloned()
+            .unwrap_or_else(|| PeerId::new("unknown"));
+        let error = WireMessage::Error(ErrorMessage {
+            sender_id: self.session_peer(),
+            message: reason.to_owned(),
+            target_id: target,
+        });
+        let _ = self.out.send(Message::Binary(error.encode().into())).await;
+    }
+
+    fn session_peer(&self) -> PeerId {
+        PeerId::new(format!(
+            "fieldsync-server-{}",
+            &self.app.documents.actor().to_hex_string()[..12]
+        ))
+    }
+
+    async fn handle(&mut self, frame: &[u8]) -> Result<(), Fatal> {
+        match self.session.receive(frame) {
+            Ok(Event::Connected { peer_id, .. }) => {
+                let _ = fleet::connected(
+                    &self.app.db,
+                    self.caller.device_token_id,
+                    peer_id.as_str(),
+                    "automerge-repo/1",
+                )
+                .await;
+                Ok(())
             }
-            | Inbound::Sync {
-                sender_id,
-                document_id,
-                data,
-            } => {
-                self.check_sender(&sender_id)?;
-                self.sync(&document_id, &data).await?;
+            Ok(Event::Sync(incoming)) => self.sync(incoming).await,
+            Ok(Event::Unavailable { .. } | Event::Ephemeral(_) | Event::Skipped(_)) => Ok(()),
+            // The session queued an `error` for the peer; the flush sends it before we close.
+            Err(e) if e.closes_connection() => {
+                tracing::info!(device = %self.caller.device_token_id, error = %e, "closing a sync connection");
+                Err(Fatal::Told(e.to_string()))
             }
-            Inbound::Leave => return Ok(false),
-            Inbound::DocUnavailable { .. } | Inbound::Ephemeral | Inbound::Other(_) => {
-                self.check_joined()?;
+            Err(e) => {
+                tracing::warn!(error = %e, "sync session");
+                Ok(())
             }
         }
-        Ok(true)
     }
 
-    async fn join(&mut self, sender_id: String, versions: &[String]) -> Result<(), Fatal> {
-        if self.peer.is_some() {
-            return Err(Fatal("already joined".into()));
+    async fn sync(&mut self, incoming: IncomingSync) -> Result<(), Fatal> {
+        let id = incoming.document_id.as_uuid();
+        if !self.open(id).await {
+            self.session.unavailable(incoming.document_id);
+            return Ok(());
         }
-        if !versions.iter().any(|v| v == PROTOCOL_VERSION) {
-            self.peer = Some(sender_id);
-            return Err(Fatal("unsupported protocol version".into()));
-        }
-        if sender_id.is_empty() || sender_id.len() > 200 {
-            return Err(Fatal("a peer id must be 1 to 200 characters".into()));
-        }
-        let _ = fleet::connected(
-            &self.app.db,
-            self.caller.device_token_id,
-            &sender_id,
-            "automerge-repo/1",
-        )
-        .await;
-        self.send(wire::encode(Outbound::Peer {
-            sender_id: &self.server_peer,
-            target_id: &sender_id,
-        }))
-        .await?;
-        self.peer = Some(sender_id);
-        Ok(())
-    }
-
-    fn check_joined(&self) -> Result<&str, Fatal> {
-        self.peer
-            .as_deref()
-            .ok_or_else(|| Fatal("send a join message first".into()))
-    }
-
-    /// The peer id is bound to this authenticated connection: no speaking for another peer.
-    fn check_sender(&self, sender_id: &str) -> Result<(), Fatal> {
-        if self.check_joined()? != sender_id {
-            return Err(Fatal(
-                "senderId differs from the peer id this connection joined with".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    async fn sync(&mut self, wire_id: &str, data: &[u8]) -> Result<(), Fatal> {
-        let Some(id) = self.authorize(wire_id).await else {
-            return self.unavailable(wire_id).await;
-        };
         let caller = self.caller.clone();
-        let receipt = {
-            let (_, entry) = self
-                .documents
-                .get_mut(&id)
-                .ok_or_else(|| Fatal("lost document".into()))?;
-            entry.receive(&self.app, &caller, data).await
+        let Some(open) = self.documents.get(&id) else {
+            return Err(Fatal::Tell("lost document".into()));
         };
-        match receipt {
+        match open
+            .receive(&self.app, &caller, &mut self.session, &incoming)
+            .await
+        {
             Ok(Receipt::Accepted { .. }) => {
                 if self
                     .synced_noted
@@ -243,93 +239,82 @@ impl Connection {
             }
             Ok(Receipt::Refused(reason)) => {
                 tracing::info!(document = %id, device = %caller.device_token_id, %reason, "sync message refused");
-                let peer = self.check_joined()?.to_owned();
-                self.send(wire::encode(Outbound::Error {
-                    sender_id: &self.server_peer,
-                    target_id: &peer,
-                    message: &reason,
-                }))
-                .await?;
+                self.flush().await;
+                self.send_error(&reason).await;
+                // Show the peer what we do have, so it knows its changes were not taken.
+                open_push(&self.documents, &mut self.session, id, incoming.document_id).await;
             }
             Err(e) => {
                 tracing::error!(document = %id, error = %e, "sync failed");
-                return Err(Fatal(
+                return Err(Fatal::Tell(
                     "the server could not store your changes; reconnect and retry".into(),
                 ));
             }
         }
-        self.push(Some(id)).await;
         Ok(())
     }
 
-    /// The document's id if the caller may see it (checked on every message: access changes).
-    async fn authorize(&mut self, wire_id: &str) -> Option<Uuid> {
-        let id = DocumentId::parse(wire_id).ok()?.as_uuid();
-        let access = document_access(&self.app.db, &self.caller, id)
-            .await
-            .ok()??;
-        if let Some((_, entry)) = self.documents.get_mut(&id) {
-            entry.access = access;
-            return Some(id);
-        }
-        let document = self.app.documents.get(id).await.ok()??;
-        let state = load_state(&self.app, self.caller.device_token_id, id).await;
-        self.documents.insert(
-            id,
-            (
-                wire_id.to_owned(),
-                DocumentSync {
-                    document,
-                    access,
-                    state,
-                },
-            ),
-        );
-        Some(id)
-    }
-
-    async fn unavailable(&self, wire_id: &str) -> Result<(), Fatal> {
-        let peer = self.check_joined()?.to_owned();
-        self.send(wire::encode(Outbound::DocUnavailable {
-            sender_id: &self.server_peer,
-            target_id: &peer,
-            document_id: wire_id,
-        }))
-        .await
-    }
-
-    /// Sends what the peer lacks of `only` (or of every open document).
-    async fn push(&mut self, only: Option<Uuid>) {
-        let Some(peer) = self.peer.clone() else {
-            return;
+    /// Whether the caller may see document `id` (checked on every message: access changes).
+    async fn open(&mut self, id: Uuid) -> bool {
+        let Ok(Some(access)) = document_access(&self.app.db, &self.caller, id).await else {
+            return false;
         };
+        if let Some(open) = self.documents.get_mut(&id) {
+            open.access = access;
+            return true;
+        }
+        let Ok(Some(document)) = self.app.documents.get(id).await else {
+            return false;
+        };
+        let wire_id = DocumentId::from_uuid(id);
+        if let Some(state) = load_state(&self.app, self.caller.device_token_id, id).await
+            && self.session.restore_sync_state(wire_id, &state).is_err()
+        {
+            tracing::debug!(document = %id, "discarding an unreadable saved sync state");
+        }
+        self.documents.insert(id, OpenDocument { document, access });
+        true
+    }
+
+    /// Queues what the peer lacks of `only` (or of every open document).
+    async fn push(&mut self, only: Option<Uuid>) {
+        if self.session.remote_peer().is_none() {
+            return;
+        }
         let ids: Vec<Uuid> = match only {
             Some(id) if self.documents.contains_key(&id) => vec![id],
             Some(_) => return,
             None => self.documents.keys().copied().collect(),
         };
         for id in ids {
-            let Some((wire_id, entry)) = self.documents.get_mut(&id) else {
-                continue;
-            };
-            if let Some(data) = entry.generate().await {
-                let frame = wire::encode(Outbound::Sync {
-                    sender_id: &self.server_peer,
-                    target_id: &peer,
-                    document_id: wire_id,
-                    data,
-                });
-                if self.out.send(Message::Binary(frame.into())).await.is_err() {
-                    return;
-                }
-            }
+            open_push(
+                &self.documents,
+                &mut self.session,
+                id,
+                DocumentId::from_uuid(id),
+            )
+            .await;
         }
     }
 
-    async fn finish(&self) {
-        for (id, (_, entry)) in &self.documents {
-            save_state(&self.app, self.caller.device_token_id, *id, &entry.state).await;
+    async fn finish(&mut self) {
+        let ids: Vec<Uuid> = self.documents.keys().copied().collect();
+        for id in ids {
+            if let Some(state) = self.session.forget_document(DocumentId::from_uuid(id)) {
+                save_state(&self.app, self.caller.device_token_id, id, &state).await;
+            }
         }
         let _ = fleet::disconnected(&self.app.db, self.caller.device_token_id).await;
+    }
+}
+
+async fn open_push(
+    documents: &HashMap<Uuid, OpenDocument>,
+    session: &mut PeerSession,
+    id: Uuid,
+    wire_id: DocumentId,
+) {
+    if let Some(open) = documents.get(&id) {
+        open.push(session, wire_id).await;
     }
 }

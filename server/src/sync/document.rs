@@ -1,12 +1,14 @@
-//! One document synced with one peer: receive their sync message into a candidate, verify it
-//! really applied, check the caller may make those changes, make them durable, and only then
-//! adopt them (so the next message we generate acknowledges only what is on disk).
+//! One document synced with one peer, on top of `sync_protocol::session`: the session verifies
+//! the message and produces a candidate; here we check the caller may make those changes, make
+//! them durable (chunk, history, projection in one transaction), and only then accept the
+//! candidate, so the next message we generate acknowledges only what is on disk.
 
 use std::sync::Arc;
 
-use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, Change};
+use automerge::Automerge;
+use sync_protocol::DocumentId;
 use sync_protocol::job::check_ownership;
+use sync_protocol::session::{IncomingSync, PeerSession};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -17,10 +19,9 @@ use crate::state::AppState;
 
 /// A document as one connection syncs it.
 #[derive(Debug)]
-pub struct DocumentSync {
+pub struct OpenDocument {
     pub document: Arc<LoadedDocument>,
     pub access: DocumentAccess,
-    pub state: sync::State,
 }
 
 /// What became of a peer's sync message.
@@ -32,39 +33,27 @@ pub enum Receipt {
     Refused(String),
 }
 
-impl DocumentSync {
+impl OpenDocument {
+    /// Receives `incoming` through `session`, and answers (queues the next sync message) once
+    /// whatever it carried is durable.
     pub async fn receive(
-        &mut self,
+        &self,
         app: &AppState,
         caller: &Caller,
-        data: &[u8],
+        session: &mut PeerSession,
+        incoming: &IncomingSync,
     ) -> Result<Receipt, ApiError> {
-        let message = match sync::Message::decode(data) {
-            Ok(message) => message,
-            Err(e) => {
-                return Ok(Receipt::Refused(format!(
-                    "not an Automerge sync message: {e}"
-                )));
-            }
-        };
-        if let Err(reason) = check_chunks(&message) {
-            return Ok(Receipt::Refused(reason));
-        }
         let mut current = self.document.lock_owned().await;
-        let mut candidate = current.doc.clone();
-        let mut candidate_state = self.state.clone();
-        let before = candidate.get_heads();
-        if let Err(e) = candidate.receive_sync_message(&mut candidate_state, message) {
-            return Ok(Receipt::Refused(format!(
-                "the sync message could not be applied: {e}"
-            )));
-        }
-        let new: Vec<Change> = candidate.get_changes(&before);
-        if new.is_empty() {
-            self.state = candidate_state;
+        let candidate = match session.receive_sync(incoming, &current.doc) {
+            Ok(candidate) => candidate,
+            Err(refusal) => return Ok(Receipt::Refused(refusal.to_string())),
+        };
+        if candidate.is_empty() {
+            accept(session, candidate)?;
+            session.sync_document(incoming.document_id, &current.doc);
             return Ok(Receipt::Accepted { new_changes: 0 });
         }
-        if let Err(reason) = self.authorize(&current.doc, &candidate) {
+        if let Err(reason) = self.authorize(&current.doc, candidate.document()) {
             return Ok(Receipt::Refused(reason));
         }
         let author = Author {
@@ -72,9 +61,10 @@ impl DocumentSync {
             device_token_id: Some(caller.device_token_id),
         };
         let mut tx = app.db.begin().await?;
+        let changes = candidate.new_changes().to_vec();
         let staged = app
             .documents
-            .stage(&mut tx, &self.document, &mut current, new, &author)
+            .stage(&mut tx, &self.document, &mut current, changes, &author)
             .await?;
         if self.document.kind == DocumentKind::Job {
             match projection::project(&mut tx, self.document.id, &staged.after).await {
@@ -86,19 +76,17 @@ impl DocumentSync {
         tx.commit().await?;
         let new_changes = staged.new_changes;
         staged.apply(&mut current);
-        self.state = candidate_state;
+        accept(session, candidate)?;
+        session.sync_document(incoming.document_id, &current.doc);
         drop(current);
         app.sync_hub.changed(self.document.id);
         Ok(Receipt::Accepted { new_changes })
     }
 
-    /// The next message for the peer, if there is anything to say.
-    pub async fn generate(&mut self) -> Option<Vec<u8>> {
+    /// Queues what the peer lacks of this document, if anything.
+    pub async fn push(&self, session: &mut PeerSession, id: DocumentId) {
         let current = self.document.lock().await;
-        current
-            .doc
-            .generate_sync_message(&mut self.state)
-            .map(sync::Message::encode)
+        session.sync_document(id, &current.doc);
     }
 
     fn authorize(&self, before: &Automerge, after: &Automerge) -> Result<(), String> {
@@ -125,35 +113,31 @@ impl DocumentSync {
     }
 }
 
-/// Every chunk a sync message carries must be an Automerge change or document: automerge
-/// itself skips what it cannot parse and reports success.
-fn check_chunks(message: &sync::Message) -> Result<(), String> {
-    for chunk in message.changes.iter() {
-        let is_change = Change::from_bytes(chunk.to_vec()).is_ok();
-        if !is_change && Automerge::load(chunk).is_err() {
-            return Err("the sync message carries data that is not an Automerge change".to_owned());
-        }
-    }
-    Ok(())
+fn accept(
+    session: &mut PeerSession,
+    candidate: sync_protocol::session::Candidate,
+) -> Result<(), ApiError> {
+    session
+        .accept(candidate)
+        .map(|_| ())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("accepting a sync message: {e}")))
 }
 
-/// The persisted sync state of `device` for `document`, or a fresh one.
-pub async fn load_state(app: &AppState, device: Uuid, document: Uuid) -> sync::State {
-    let stored: Option<Vec<u8>> = sqlx::query_scalar(
+/// The persisted sync state of `device` for `document`, if any.
+pub async fn load_state(app: &AppState, device: Uuid, document: Uuid) -> Option<Vec<u8>> {
+    sqlx::query_scalar(
         "select state from sync_states where device_token_id = $1 and document_id = $2",
     )
     .bind(device)
     .bind(document)
     .fetch_optional(&app.db)
     .await
-    .unwrap_or(None);
-    stored
-        .and_then(|bytes| sync::State::decode(&bytes).ok())
-        .unwrap_or_default()
+    .ok()
+    .flatten()
 }
 
 /// Keeps what we know the device has, so a reconnect already in sync costs little.
-pub async fn save_state(app: &AppState, device: Uuid, document: Uuid, state: &sync::State) {
+pub async fn save_state(app: &AppState, device: Uuid, document: Uuid, state: &[u8]) {
     let result = sqlx::query(
         r#"insert into sync_states (device_token_id, document_id, state) values ($1, $2, $3)
            on conflict (device_token_id, document_id)
@@ -161,7 +145,7 @@ pub async fn save_state(app: &AppState, device: Uuid, document: Uuid, state: &sy
     )
     .bind(device)
     .bind(document)
-    .bind(state.encode())
+    .bind(state)
     .execute(&app.db)
     .await;
     if let Err(e) = result {

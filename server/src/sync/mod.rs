@@ -4,7 +4,6 @@ mod connection;
 pub mod document;
 pub mod fleet;
 mod hub;
-pub mod wire;
 
 pub use connection::MAX_MESSAGE_BYTES;
 pub use hub::SyncHub;

@@ -79,6 +79,9 @@ pub struct ServeArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// Allow webhook endpoints on private and loopback addresses (off in production: SSRF).
+    #[arg(long, env = "FIELDSYNC_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 #[derive(Debug, Args)]

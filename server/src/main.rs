@@ -44,7 +44,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
-    http::serve(listener, AppState::new(db, blobs), shutdown_signal()).await?;
+    let mut state = AppState::new(db, blobs);
+    state.webhooks.allow_private_targets = args.allow_private_webhooks;
+    if args.allow_private_webhooks {
+        tracing::warn!(
+            "webhooks may target private and loopback addresses (--allow-private-webhooks)"
+        );
+    }
+    http::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 

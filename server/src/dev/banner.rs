@@ -31,6 +31,7 @@ pub fn print(demo: &DemoFile, data_dir: &Path, object_store: &str) {
             dispatcher.token, demo.base_url
         ));
     }
-    text.push_str("\n  Ctrl-C stops the server and its database.\n");
+    text.push_str("\n  Webhooks may target loopback and private addresses in dev mode.\n");
+    text.push_str("  Ctrl-C stops the server and its database.\n");
     println!("{text}");
 }

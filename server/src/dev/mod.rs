@@ -61,7 +61,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     blobs.create_bucket_if_missing().await?;
 
     let db = open_database(&cluster).await?;
-    let state = AppState::new(db.clone(), blobs);
+    let mut state = AppState::new(db.clone(), blobs);
+    // A developer's webhook receiver runs on this machine.
+    state.webhooks.allow_private_targets = true;
     let demo = demo::ensure(&state, &dir.join("demo.json"), &base_url).await?;
     banner::print(&demo, &dir, &objects.endpoint());
 

@@ -48,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/customers/{id}", get(directory::show_customer))
         .route("/api/v1/customers/{id}/tiers", get(tiers::history))
-        .route("/api/v1/tier-rules", get(tiers::rules).put(tiers::set_rules))
+        .route(
+            "/api/v1/tier-rules",
+            get(tiers::rules).put(tiers::set_rules),
+        )
         .route("/api/v1/tiers/recompute", post(tiers::recompute))
         .route("/api/v1/jobs", post(jobs::create))
         .route("/api/v1/jobs/{id}", get(jobs::show))

@@ -28,7 +28,10 @@ pub struct TierRules {
     regular_min_jobs: i32,
 }
 
-pub async fn rules(State(app): State<AppState>, caller: Caller) -> Result<AppJson<TierRules>, ApiError> {
+pub async fn rules(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Result<AppJson<TierRules>, ApiError> {
     caller.require(&[Role::Admin, Role::Dispatcher])?;
     Ok(AppJson(current_rules(&app, caller.organisation_id).await?))
 }
@@ -45,10 +48,16 @@ async fn current_rules(app: &AppState, organisation: Uuid) -> Result<TierRules, 
     .await
 }
 
-pub async fn set_rules(State(app): State<AppState>, caller: Caller, AppJson(rules): AppJson<TierRules>) -> Result<AppJson<TierRules>, ApiError> {
+pub async fn set_rules(
+    State(app): State<AppState>,
+    caller: Caller,
+    AppJson(rules): AppJson<TierRules>,
+) -> Result<AppJson<TierRules>, ApiError> {
     caller.require(&[Role::Admin])?;
     if rules.key_min_spend_minor <= 0 || rules.key_min_jobs <= 0 || rules.regular_min_jobs <= 0 {
-        return Err(ApiError::BadRequest("every threshold must be positive".into()));
+        return Err(ApiError::BadRequest(
+            "every threshold must be positive".into(),
+        ));
     }
     sqlx::query(
         r#"insert into tier_rules (organisation_id, key_min_spend_minor, key_min_jobs, regular_min_jobs)
@@ -84,7 +93,11 @@ pub struct PeriodTier {
 
 /// Recomputes every customer's tier for the period; the customers' current tier follows the
 /// latest period. Recomputing a period replaces only that period's rows.
-pub async fn recompute(State(app): State<AppState>, caller: Caller, AppJson(request): AppJson<Recompute>) -> Result<AppJson<Vec<PeriodTier>>, ApiError> {
+pub async fn recompute(
+    State(app): State<AppState>,
+    caller: Caller,
+    AppJson(request): AppJson<Recompute>,
+) -> Result<AppJson<Vec<PeriodTier>>, ApiError> {
     caller.require(&[Role::Admin])?;
     let year: i32 = request
         .period
@@ -135,9 +148,15 @@ pub async fn recompute(State(app): State<AppState>, caller: Caller, AppJson(requ
     Ok(AppJson(rows))
 }
 
-pub async fn history(State(app): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<AppJson<Vec<PeriodTier>>, ApiError> {
+pub async fn history(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<AppJson<Vec<PeriodTier>>, ApiError> {
     caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
-    Customer::find(&app.db, caller.organisation_id, id).await?.ok_or(ApiError::NotFound)?;
+    Customer::find(&app.db, caller.organisation_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(AppJson(
         sqlx::query_as(
             r#"select customer_id, period, tier, spend_minor, completed_jobs, computed_at

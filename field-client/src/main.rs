@@ -1,5 +1,22 @@
-//! `field`: the technician's command line.
+//! `field`: the technician's command line on the tablet. Works offline; every command that
+//! changes something has committed it to the local store before it prints.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("the field client is not built yet: the field-client issue brings its commands")
+mod cli;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 from inside `parse`, as clap does.
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, in the technician's words; the messages carry what to do next.
+            eprintln!("field: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,271 @@
+//! The command line: arguments (clap) and what each command does with the tablet.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use field_client::Tablet;
+use field_client::import::{ImportSource, import_documents};
+use field_client::status::SyncBacklog;
+use field_client::sync_protocol::job::DebrisDecision;
+use field_client::tablet::evidence::{CardNotes, PhotoKind};
+use field_client::tablet::visit::{CleanupInput, PaymentDueInput};
+
+use crate::report::{emit, emit_all};
+
+/// Record on-site service visits offline; they reach the office when the tablet syncs.
+#[derive(Debug, Parser)]
+#[command(name = "field", version)]
+pub struct Cli {
+    /// The tablet's data directory [default: ~/.fieldsync]
+    #[arg(long, global = true, env = "FIELDSYNC_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Store the server and this device's token (checked at the first sync)
+    Login {
+        #[arg(long, value_name = "URL")]
+        server: String,
+        #[arg(
+            long,
+            env = "FIELDSYNC_TOKEN",
+            hide_env_values = true,
+            value_name = "TOKEN"
+        )]
+        token: String,
+    },
+    /// List your jobs with their window, customer, address and status
+    Jobs,
+    /// Show one job with its visit evidence and what is still missing
+    Show { job: String },
+    /// Record your arrival at the customer's site
+    Arrive { job: String },
+    /// Record that the customer allowed you to touch one of their belongings
+    Permit {
+        job: String,
+        /// What you may touch or use ("move the sofa")
+        #[arg(long)]
+        item: String,
+        /// Who allowed it
+        #[arg(long, value_name = "NAME")]
+        granted_by: String,
+    },
+    /// Add a work note and/or a line of work done or material fitted
+    #[command(arg_required_else_help = true)]
+    Work {
+        job: String,
+        /// A line added to the work notes
+        #[arg(long, value_name = "TEXT", required_unless_present = "item")]
+        note: Option<String>,
+        /// Work done or material fitted
+        #[arg(long, value_name = "DESCRIPTION")]
+        item: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "item")]
+        quantity: u64,
+    },
+    /// Record an extra amount the customer pays by bank transfer (never cash)
+    Pay {
+        job: String,
+        /// The amount, like 120.50
+        #[arg(long)]
+        amount: String,
+        /// Three-letter currency code
+        #[arg(long, default_value = "CNY")]
+        currency: String,
+        /// The transfer reference the customer writes on the payment
+        #[arg(long, value_name = "REF")]
+        reference: String,
+        /// Only bank_transfer is accepted
+        #[arg(long, default_value = "bank_transfer")]
+        method: String,
+    },
+    /// Capture the customer's signature from the pad's strokes file
+    Sign {
+        job: String,
+        /// The name of the person signing
+        #[arg(long, value_name = "NAME")]
+        signer: String,
+        /// JSON: a list of strokes, each a list of [x, y] points
+        #[arg(long, value_name = "FILE")]
+        strokes: PathBuf,
+    },
+    /// Attach photos of the feedback card, or a photo of the cleaned site
+    Photo {
+        job: String,
+        #[arg(long, value_enum)]
+        kind: PhotoArg,
+        /// JPEG, PNG or WebP files
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The card's rating, 1 to 5
+        #[arg(long)]
+        rating: Option<i64>,
+        /// The card's comment, typed in
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Confirm the site is clean and the customer agreed how to handle the debris
+    Cleanup {
+        job: String,
+        #[arg(long, value_enum)]
+        debris: DebrisArg,
+        /// Who agreed to the debris decision (required unless there was no debris)
+        #[arg(long, value_name = "NAME")]
+        consent_by: Option<String>,
+        /// The customer watched you leave
+        #[arg(long)]
+        witnessed: bool,
+        /// A photo of the cleaned site
+        #[arg(long, value_name = "FILE")]
+        photo: Option<PathBuf>,
+    },
+    /// Record leaving the site
+    Depart { job: String },
+    /// Show what has not reached the server yet and when the tablet last synced
+    Status,
+    /// Exchange documents and uploads with the server (not available yet)
+    Sync,
+    /// Support: load job and index documents from Automerge files ([ID=]FILE, the file name
+    /// being the id when ID= is left out), as if received from the server
+    #[command(name = "import-docs")]
+    ImportDocs {
+        #[arg(required = true, value_name = "[ID=]FILE")]
+        documents: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum PhotoArg {
+    FeedbackCard,
+    Cleanup,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum DebrisArg {
+    TakenAway,
+    LeftAtCustomerRequest,
+    None,
+}
+
+/// Runs one command and prints its result.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = match cli.home {
+        Some(home) => home,
+        None => default_home()?,
+    };
+    let json = cli.json;
+    if let Command::Sync = cli.command {
+        bail!("sync is not available yet: the sync engine comes with the sync issue");
+    }
+    let mut tablet = Tablet::open(&home)?;
+    match cli.command {
+        Command::Login { server, token } => emit(json, &tablet.login(&server, &token)?),
+        Command::Jobs => emit(json, &tablet.jobs()?),
+        Command::Show { job } => emit(json, &tablet.show(&job)?),
+        Command::Arrive { job } => emit(json, &tablet.arrive(&job)?),
+        Command::Permit {
+            job,
+            item,
+            granted_by,
+        } => emit(json, &tablet.permit(&job, &item, &granted_by)?),
+        Command::Work {
+            job,
+            note,
+            item,
+            quantity,
+        } => {
+            let mut recorded = Vec::new();
+            if let Some(note) = note {
+                recorded.push(tablet.add_work_note(&job, &note)?);
+            }
+            if let Some(item) = item {
+                recorded.push(tablet.add_work_item(&job, &item, quantity)?);
+            }
+            emit_all(json, &recorded)
+        }
+        Command::Pay {
+            job,
+            amount,
+            currency,
+            reference,
+            method,
+        } => {
+            let input = PaymentDueInput {
+                amount: &amount,
+                currency: &currency,
+                method: &method,
+                transfer_reference: &reference,
+            };
+            emit(json, &tablet.record_payment_due(&job, &input)?)
+        }
+        Command::Sign {
+            job,
+            signer,
+            strokes,
+        } => emit(json, &tablet.sign(&job, &signer, &strokes)?),
+        Command::Photo {
+            job,
+            kind,
+            files,
+            rating,
+            comment,
+        } => {
+            let kind = match kind {
+                PhotoArg::FeedbackCard => PhotoKind::FeedbackCard,
+                PhotoArg::Cleanup => PhotoKind::Cleanup,
+            };
+            let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let notes = CardNotes {
+                rating,
+                comment: comment.as_deref(),
+            };
+            emit(json, &tablet.attach_photos(&job, kind, &files, &notes)?)
+        }
+        Command::Cleanup {
+            job,
+            debris,
+            consent_by,
+            witnessed,
+            photo,
+        } => {
+            let input = CleanupInput {
+                debris: match debris {
+                    DebrisArg::TakenAway => DebrisDecision::TakenAway,
+                    DebrisArg::LeftAtCustomerRequest => DebrisDecision::LeftAtCustomerRequest,
+                    DebrisArg::None => DebrisDecision::None,
+                },
+                consented_by: consent_by.as_deref(),
+                departure_witnessed: witnessed,
+                photo: photo.as_deref(),
+            };
+            emit(json, &tablet.confirm_cleanup(&job, &input)?)
+        }
+        Command::Depart { job } => emit(json, &tablet.depart(&job)?),
+        Command::Status => emit(json, &SyncBacklog::read(tablet.store())?),
+        Command::ImportDocs { documents } => {
+            let sources = documents
+                .iter()
+                .map(|d| ImportSource::parse(d).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            emit_all(json, &import_documents(tablet.store_mut(), &sources)?)
+        }
+        Command::Sync => {
+            bail!("sync is not available yet: the sync engine comes with the sync issue")
+        }
+    }
+}
+
+fn default_home() -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .context("HOME is not set; give the tablet's data directory with --home DIR")?;
+    Ok(PathBuf::from(home).join(".fieldsync"))
+}

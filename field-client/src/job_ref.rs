@@ -1,0 +1,77 @@
+//! Finding the job a technician means: they may type the document id, the `automerge:` URL,
+//! the job's UUID, or just the first characters of the id as `field jobs` shows it.
+
+use sync_protocol::DocumentId;
+
+use crate::error::ClientError;
+
+/// The job among `known` that `input` names.
+pub fn resolve(input: &str, known: &[DocumentId]) -> Result<DocumentId, ClientError> {
+    let typed = input.trim();
+    if let Ok(id) = DocumentId::parse(typed) {
+        return if known.contains(&id) {
+            Ok(id)
+        } else {
+            Err(ClientError::UnknownJob(typed.to_owned()))
+        };
+    }
+    let prefix = typed.strip_prefix("automerge:").unwrap_or(typed);
+    if prefix.is_empty() {
+        return Err(ClientError::UnknownJob(typed.to_owned()));
+    }
+    let lowercase = prefix.to_ascii_lowercase();
+    let mut matches: Vec<DocumentId> = known
+        .iter()
+        .copied()
+        .filter(|id| {
+            id.to_string().starts_with(prefix) || id.as_uuid().to_string().starts_with(&lowercase)
+        })
+        .collect();
+    matches.sort();
+    matches.dedup();
+    match matches.as_slice() {
+        [] => Err(ClientError::UnknownJob(typed.to_owned())),
+        [only] => Ok(*only),
+        many => Err(ClientError::AmbiguousJob {
+            input: typed.to_owned(),
+            count: many.len(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_form_of_the_id_and_unique_prefixes() {
+        let id = DocumentId::random();
+        let other = DocumentId::random();
+        let known = [id, other];
+        for form in [id.to_string(), id.to_url(), id.as_uuid().to_string()] {
+            assert_eq!(resolve(&form, &known).unwrap(), id);
+        }
+        let text = id.to_string();
+        let unique = (1..text.len())
+            .map(|n| &text[..n])
+            .find(|p| !other.to_string().starts_with(p))
+            .unwrap();
+        assert_eq!(resolve(unique, &known).unwrap(), id);
+        assert_eq!(resolve(&id.as_uuid().to_string()[..8], &known).unwrap(), id);
+    }
+
+    #[test]
+    fn refuses_unknown_and_ambiguous_input() {
+        let id = DocumentId::random();
+        assert!(matches!(
+            resolve(&DocumentId::random().to_string(), &[id]),
+            Err(ClientError::UnknownJob(_))
+        ));
+        assert!(matches!(
+            resolve("", &[id]),
+            Err(ClientError::UnknownJob(_))
+        ));
+        let twins = [id, id];
+        assert_eq!(resolve(&id.to_string()[..3], &twins).unwrap(), id);
+    }
+}

@@ -26,9 +26,22 @@ impl TestApp {
 
     /// A server on the given database (already migrated).
     pub async fn spawn_on(database: TestDatabase) -> Self {
+        Self::spawn_configured(database, |_| {}).await
+    }
+
+    /// A server on a fresh database whose state `configure` adjusts first (webhook settings...).
+    pub async fn spawn_with(configure: impl FnOnce(&mut AppState)) -> Self {
+        Self::spawn_configured(fresh_database().await, configure).await
+    }
+
+    async fn spawn_configured(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Self {
         crate::init_logging();
         let objects = TestObjectStore::start().await;
-        let state = AppState::new(database.pool.clone(), objects.blobs.clone());
+        let mut state = AppState::new(database.pool.clone(), objects.blobs.clone());
+        configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding port 0");

@@ -45,7 +45,8 @@ pub async fn fresh_database() -> TestDatabase {
     .expect("creating a test database");
     admin.close().await;
     let url = with_database(&admin_url, &name);
-    let pool = connect(&url, 5).await;
+    // As many connections as a production instance (two are held by LISTEN workers).
+    let pool = connect(&url, 20).await;
     TestDatabase { name, url, pool }
 }
 

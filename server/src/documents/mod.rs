@@ -78,6 +78,22 @@ impl Documents {
         Ok(Some(self.cache.insert(stored)))
     }
 
+    /// Like [`Documents::get`], loading through `conn` on a cache miss: for callers that hold a
+    /// transaction and must not wait for a second pool connection.
+    pub async fn get_in(
+        &self,
+        conn: &mut PgConnection,
+        id: Uuid,
+    ) -> Result<Option<Arc<LoadedDocument>>, StoreError> {
+        if let Some(found) = self.cache.get(id) {
+            return Ok(Some(found));
+        }
+        let Some(stored) = persist::load(&mut *conn, id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.cache.insert(stored)))
+    }
+
     /// Stores a new document in `tx`; it becomes visible when the transaction commits.
     pub async fn create(
         &self,

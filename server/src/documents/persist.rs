@@ -3,7 +3,7 @@
 
 use automerge::{Automerge, Change};
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::merge::Author;
@@ -85,43 +85,43 @@ pub async fn insert(
 }
 
 #[derive(sqlx::FromRow)]
-struct DocumentRow {
+struct LoadRow {
     organisation_id: Uuid,
     kind: String,
     snapshot: Vec<u8>,
-    snapshot_seq: i64,
+    chunks: Vec<Vec<u8>>,
+    last_seq: i64,
 }
 
-/// Loads the snapshot and replays the chunks after it.
-pub async fn load(db: &PgPool, id: Uuid) -> Result<Option<StoredDocument>, StoreError> {
-    let mut tx = db.begin().await?;
-    // One snapshot of the database: a concurrent compaction cannot delete chunks in between.
-    sqlx::query("set transaction isolation level repeatable read read only")
-        .execute(&mut *tx)
-        .await?;
-    let row: Option<DocumentRow> = sqlx::query_as(
-        "select organisation_id, kind, snapshot, snapshot_seq from documents where id = $1",
+/// Loads the snapshot and the chunks after it in one statement, so a concurrent compaction
+/// cannot slip between the two reads; works on the pool or inside a caller's transaction.
+pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StoredDocument>, StoreError> {
+    let row: Option<LoadRow> = sqlx::query_as(
+        r#"select d.organisation_id, d.kind, d.snapshot,
+                  coalesce(array_agg(c.data order by c.seq) filter (where c.seq is not null),
+                           '{}') as chunks,
+                  coalesce(max(c.seq), d.snapshot_seq) as last_seq
+           from documents d
+           left join document_chunks c on c.document_id = d.id and c.seq > d.snapshot_seq
+           where d.id = $1
+           group by d.id"#,
     )
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let mut doc = Automerge::load(&row.snapshot)?;
-    let chunks = chunks_after(&mut *tx, id, row.snapshot_seq).await?;
-    let mut last_seq = row.snapshot_seq;
-    for (seq, data) in chunks {
-        doc.load_incremental(&data)?;
-        last_seq = seq;
+    for chunk in &row.chunks {
+        doc.load_incremental(chunk)?;
     }
-    tx.commit().await?;
     Ok(Some(StoredDocument {
         id,
         organisation_id: row.organisation_id,
         kind: DocumentKind::parse(&row.kind)?,
         doc,
-        last_seq,
+        last_seq: row.last_seq,
     }))
 }
 

@@ -47,7 +47,10 @@ impl<'s> Edit<'s> {
         operation: impl FnOnce(&mut AutoCommit) -> Result<(), E>,
     ) -> Result<&Automerge, ApiError> {
         let documents = &self.state.documents;
-        let document = documents.get(id).await?.ok_or(ApiError::NotFound)?;
+        let document = documents
+            .get_in(&mut self.tx, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
         let mut current = document.lock_owned().await;
         let mut doc = AutoCommit::load(&current.doc.save())
             .map_err(|e| ApiError::Internal(e.into()))?

@@ -102,6 +102,19 @@ impl From<crate::documents::StoreError> for ApiError {
     }
 }
 
+impl From<crate::images::ImageError> for ApiError {
+    fn from(error: crate::images::ImageError) -> Self {
+        let message = error.to_string();
+        match error.http_status() {
+            400 => ApiError::BadRequest(message),
+            415 => ApiError::UnsupportedMedia(message),
+            422 => ApiError::Unprocessable(message),
+            503 => ApiError::Unavailable,
+            _ => ApiError::Internal(anyhow::anyhow!("{error:?}")),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(source) = &self {

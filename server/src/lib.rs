@@ -11,6 +11,7 @@ pub mod documents;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod images;
 pub mod jobs;
 pub mod notifications;
 pub mod outbox;

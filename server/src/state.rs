@@ -18,6 +18,8 @@ pub struct AppState {
     pub sync_hub: SyncHub,
     /// Uploads streaming at once; each holds at most one part in memory.
     pub upload_slots: Arc<Semaphore>,
+    /// Decoding and deriving evidence photos, bounded in concurrency and memory.
+    pub images: crate::images::ImagePipeline,
     /// Webhook delivery: private targets, retry schedule, timeouts.
     pub webhooks: crate::notifications::WebhookSettings,
 }
@@ -32,6 +34,7 @@ impl AppState {
             documents: Documents::new(db.clone(), Default::default()),
             sync_hub: SyncHub::new(),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            images: crate::images::ImagePipeline::new(Default::default()),
             webhooks: Default::default(),
             db,
             blobs,

@@ -75,12 +75,9 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let _permit = semaphore.acquire().await.unwrap();
             let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-            let seed = n.to_le_bytes();
             let evidence = Evidence {
-                card: (0..20_000usize).map(|i| seed[i % 8] ^ (i as u8)).collect(),
-                signature: (0..4_000usize)
-                    .map(|i| seed[(i + 3) % 8] ^ (i as u8).rotate_left(3))
-                    .collect(),
+                card: harness::images::noise_png(100, 80, n as u32),
+                signature: harness::images::noise_png(60, 24, 100_000 + n as u32),
             };
             complete_visit(&app, &crew, &job, &evidence).await;
         }));

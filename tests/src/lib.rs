@@ -12,6 +12,7 @@
 pub mod app;
 pub mod binaries;
 pub mod fixtures;
+pub mod images;
 pub mod jobs;
 pub mod node;
 pub mod peer;

@@ -11,14 +11,10 @@ use harness::sse::FeedReader;
 use harness::visit::{Evidence, complete_visit};
 use serde_json::{Value, json};
 
-fn evidence(seed: u8) -> Evidence {
+fn evidence(seed: u32) -> Evidence {
     Evidence {
-        card: (0..40_000u32)
-            .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
-            .collect(),
-        signature: (0..9_000u32)
-            .map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed))
-            .collect(),
+        card: harness::images::noise_png(120, 90, seed),
+        signature: harness::images::noise_png(60, 24, seed + 1000),
     }
 }
 

@@ -11,6 +11,7 @@ mod dev_mode;
 mod directory;
 mod document_cache;
 mod durability;
+mod evidence;
 mod health;
 mod jobs;
 mod openapi;

@@ -18,8 +18,8 @@ async fn tiers_are_recomputed_per_period_from_completed_jobs_and_kept() {
         .await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let evidence = Evidence {
-        card: vec![5; 30_000],
-        signature: vec![6; 8_000],
+        card: harness::images::noise_png(100, 80, 5),
+        signature: harness::images::noise_png(60, 24, 6),
     };
     complete_visit(&app, &crew, &job, &evidence).await;
     let year = chrono::Utc::now().year().to_string();

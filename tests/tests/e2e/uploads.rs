@@ -6,11 +6,10 @@ use harness::node::NodeClient;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-fn photo(size: usize, seed: u8) -> Vec<u8> {
-    // Not an image yet: the tus mechanics do not look inside.
-    (0..size)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
+/// A photo of about `size` bytes (a noise PNG, incompressible).
+fn photo(size: usize, seed: u32) -> Vec<u8> {
+    let side = ((size / 3) as f64).sqrt() as u32;
+    harness::images::noise_png(side, side, seed)
 }
 
 async fn upload(
@@ -80,7 +79,7 @@ async fn an_interrupted_upload_resumes_with_tus_js_client_and_is_stored_verified
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let bytes = photo(3 * 1024 * 1024 + 12345, 7);
     let sha = hex::encode(Sha256::digest(&bytes));
-    let metadata = json!({"sha256": sha, "job_id": job["id"], "kind": "feedback_card", "content_type": "image/jpeg", "filename": "card.jpg"});
+    let metadata = json!({"sha256": sha, "job_id": job["id"], "kind": "feedback_card", "content_type": "image/png", "filename": "card.png"});
     let cut_at = 1_000_000 + (uuid::Uuid::new_v4().as_u128() % 1_000_000) as usize;
     let result = upload(&app, &crew.technician.token, &bytes, metadata, Some(cut_at)).await;
     assert_eq!(result["done"], true, "{result}");
@@ -105,7 +104,7 @@ async fn a_wrong_sha256_stores_nothing_and_says_why() {
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let bytes = photo(200_000, 3);
-    let metadata = json!({"sha256": "0".repeat(64), "job_id": job["id"], "kind": "feedback_card", "content_type": "image/jpeg"});
+    let metadata = json!({"sha256": "0".repeat(64), "job_id": job["id"], "kind": "feedback_card", "content_type": "image/png"});
     let result = upload(&app, &crew.technician.token, &bytes, metadata, None).await;
     assert_eq!(result["status"], 460, "{result}");
     assert!(
@@ -133,7 +132,7 @@ async fn the_same_file_from_two_tablets_is_stored_once() {
         (&crew.technician.token, &first),
         (&crew.other_technician.token, &second),
     ] {
-        let metadata = json!({"sha256": sha, "job_id": job["id"], "kind": "cleanup", "content_type": "image/jpeg"});
+        let metadata = json!({"sha256": sha, "job_id": job["id"], "kind": "cleanup", "content_type": "image/png"});
         let result = upload(&app, token, &bytes, metadata, None).await;
         assert_eq!(result["done"], true, "{result}");
     }

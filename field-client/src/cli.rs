@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use field_client::Tablet;
 use field_client::import::{ImportSource, import_documents};
@@ -11,7 +11,10 @@ use field_client::sync_protocol::job::DebrisDecision;
 use field_client::tablet::evidence::{CardNotes, PhotoKind};
 use field_client::tablet::visit::{CleanupInput, PaymentDueInput};
 
-use crate::report::{emit, emit_all};
+use field_client::login::AccessToken;
+use field_client::sync::{self, LoginCheck, SyncOptions};
+
+use crate::report::{LoginOutcome, emit, emit_all};
 
 /// Record on-site service visits offline; they reach the office when the tablet syncs.
 #[derive(Debug, Parser)]
@@ -130,7 +133,7 @@ enum Command {
     Depart { job: String },
     /// Show what has not reached the server yet and when the tablet last synced
     Status,
-    /// Exchange documents and uploads with the server (not available yet)
+    /// Exchange documents and uploads with the server; safe to run again at any time
     Sync,
     /// Support: load job and index documents from Automerge files ([ID=]FILE, the file name
     /// being the id when ID= is left out), as if received from the server
@@ -163,12 +166,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => default_home()?,
     };
     let json = cli.json;
-    if let Command::Sync = cli.command {
-        bail!("sync is not available yet: the sync engine comes with the sync issue");
-    }
     let mut tablet = Tablet::open(&home)?;
     match cli.command {
-        Command::Login { server, token } => emit(json, &tablet.login(&server, &token)?),
+        Command::Login { server, token } => emit(json, &login(&mut tablet, &server, &token)?),
         Command::Jobs => emit(json, &tablet.jobs()?),
         Command::Show { job } => emit(json, &tablet.show(&job)?),
         Command::Arrive { job } => emit(json, &tablet.arrive(&job)?),
@@ -259,9 +259,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             emit_all(json, &import_documents(tablet.store_mut(), &sources)?)
         }
         Command::Sync => {
-            bail!("sync is not available yet: the sync engine comes with the sync issue")
+            let report =
+                online()?.block_on(sync::run(tablet.store_mut(), &SyncOptions::default()))?;
+            emit(json, &report)
         }
     }
+}
+
+/// The runtime for the two commands that go online; everything else stays synchronous.
+fn online() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+/// Checks the token with the server when it can be reached, then stores it. A token the
+/// server refuses is not stored; an unreachable server leaves the check to the first sync.
+fn login(tablet: &mut Tablet, server: &str, token: &str) -> anyhow::Result<LoginOutcome> {
+    let url = field_client::login::parse_server_url(server)?;
+    let access = AccessToken::parse(token)?;
+    let check = online()?.block_on(sync::check_login(&url, &access))?;
+    let login = tablet.login(server, token)?;
+    if let LoginCheck::Verified {
+        index_document: Some(index),
+    } = check
+    {
+        tablet.store_mut().adopt_index_document(index)?;
+    }
+    Ok(LoginOutcome {
+        login,
+        checked: matches!(check, LoginCheck::Verified { .. }),
+    })
 }
 
 fn default_home() -> anyhow::Result<PathBuf> {

@@ -51,13 +51,22 @@ mod tests {
         for form in [id.to_string(), id.to_url(), id.as_uuid().to_string()] {
             assert_eq!(resolve(&form, &known).unwrap(), id);
         }
-        let text = id.to_string();
-        let unique = (1..text.len())
-            .map(|n| &text[..n])
-            .find(|p| !other.to_string().starts_with(p))
-            .unwrap();
-        assert_eq!(resolve(unique, &known).unwrap(), id);
-        assert_eq!(resolve(&id.as_uuid().to_string()[..8], &known).unwrap(), id);
+        // The shortest prefix of each form that names no form of the other id: a prefix of
+        // the id may happen to start the other job's UUID too, and then it is ambiguous.
+        let names_other = |prefix: &str| {
+            other.to_string().starts_with(prefix)
+                || other
+                    .as_uuid()
+                    .to_string()
+                    .starts_with(&prefix.to_ascii_lowercase())
+        };
+        for text in [id.to_string(), id.as_uuid().to_string()] {
+            let unique = (1..text.len())
+                .map(|n| &text[..n])
+                .find(|p| !names_other(p))
+                .unwrap();
+            assert_eq!(resolve(unique, &known).unwrap(), id, "prefix {unique}");
+        }
     }
 
     #[test]

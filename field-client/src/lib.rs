@@ -6,6 +6,7 @@
 //! - [`tablet`]: the technician's operations on their jobs, each checked, applied with
 //!   [`sync_protocol::job::TechnicianActions`] and committed before it returns.
 //! - [`sync_seam`]: what the sync engine (async, online, built separately) reads and records.
+//! - [`sync`] and [`tus`]: the online half (async): the sync engine and the upload queue.
 //! - [`import`]: a support path that loads documents from files until sync exists.
 
 pub mod attachment;
@@ -18,8 +19,10 @@ pub mod money;
 pub mod signature_image;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod sync_seam;
 pub mod tablet;
+pub mod tus;
 
 pub use error::ClientError;
 pub use home::Home;

@@ -5,6 +5,7 @@ use field_client::import::Imported;
 use field_client::login::Login;
 use field_client::money::format_amount;
 use field_client::status::SyncBacklog;
+use field_client::sync::SyncReport;
 use field_client::tablet::Recorded;
 use field_client::tablet::view::{JobLine, JobView};
 use serde::Serialize;
@@ -56,12 +57,35 @@ fn short(id: &impl ToString) -> String {
     id.to_string().chars().take(8).collect()
 }
 
-impl Report for Login {
+/// `field login`: what was stored, and whether the server already accepted the token.
+#[derive(Debug, Serialize)]
+pub struct LoginOutcome {
+    #[serde(flatten)]
+    pub login: Login,
+    /// The server was reached and accepted the token.
+    pub checked: bool,
+}
+
+impl Report for LoginOutcome {
     fn text(&self) -> String {
-        format!(
-            "Logged in to {} (the token is stored, and checked at the next sync)",
-            self.server_url
-        )
+        if self.checked {
+            format!(
+                "Logged in to {}; the server accepted this device. Run `field sync` for your jobs.",
+                self.login.server_url
+            )
+        } else {
+            format!(
+                "Logged in to {} (the server could not be reached; the token is checked at the \
+                 first `field sync`)",
+                self.login.server_url
+            )
+        }
+    }
+}
+
+impl Report for SyncReport {
+    fn text(&self) -> String {
+        SyncReport::text(self)
     }
 }
 

@@ -130,7 +130,7 @@ fn work_needs_a_login_and_a_job_list_and_arrival_before_departure() {
     tablet.json(&[
         "login",
         "--server",
-        "https://fieldsync.example",
+        "http://127.0.0.1:9",
         "--token",
         "fst_x",
     ]);
@@ -156,10 +156,20 @@ fn work_needs_a_login_and_a_job_list_and_arrival_before_departure() {
 }
 
 #[test]
-fn sync_says_it_is_not_available_yet() {
+fn sync_needs_a_login_and_offline_sync_keeps_the_work() {
     let tablet = TestTablet::new();
     let message = tablet.refused(&["sync"], 1);
-    assert!(message.contains("not available yet"), "{message}");
+    assert!(message.contains("field login"), "{message}");
+    // Logged in to a server that is not there: one line saying the work stays here.
+    let (tablet, job) = TestTablet::with_my_job();
+    tablet.json(&["arrive", &job.to_string()]);
+    let before = tablet.disk_state();
+    let offline = tablet.refused(&["sync"], 1);
+    assert!(offline.contains("Cannot reach the server"), "{offline}");
+    assert!(offline.contains("stays on this tablet"), "{offline}");
+    assert!(!offline.contains(crate::support::SERVER_TOKEN), "{offline}");
+    assert_eq!(offline.lines().count(), 1, "{offline}");
+    assert_eq!(tablet.disk_state(), before);
     assert_eq!(
         tablet
             .refused(&["bogus"], 2)

@@ -152,16 +152,6 @@ async fn verified_attachments(
         .collect())
 }
 
-/// Recomputes a job's projection without changing its document: when evidence becomes stored.
-pub async fn reproject(state: &crate::AppState, job: Uuid) -> Result<JobEvaluation, ApiError> {
-    let document = state.documents.get(job).await?.ok_or(ApiError::NotFound)?;
-    let current = document.lock().await;
-    let mut tx = state.db.begin().await?;
-    let evaluation = project(&mut tx, job, &current.doc).await?;
-    tx.commit().await?;
-    Ok(evaluation)
-}
-
 fn word<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(text)) => text,

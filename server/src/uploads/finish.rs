@@ -10,7 +10,7 @@ use super::objects;
 use super::record::{self, UploadRecord};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::jobs::projection::reproject;
+use crate::jobs::projection::project;
 use crate::state::AppState;
 
 /// Links already stored bytes to the job at once; `true` if they were stored.
@@ -28,6 +28,12 @@ pub async fn attach_if_stored(
     if size != Some(length) {
         return Ok(false);
     }
+    let document = app
+        .documents
+        .get(metadata.job_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let current = document.lock().await;
     let mut tx = app.db.begin().await?;
     attach(
         &mut tx,
@@ -42,8 +48,8 @@ pub async fn attach_if_stored(
         .execute(&mut *tx)
         .await?;
     record::mark(&mut *tx, upload, "complete", None).await?;
+    project(&mut tx, metadata.job_id, &current.doc).await?;
     tx.commit().await?;
-    reproject(app, metadata.job_id).await?;
     Ok(true)
 }
 
@@ -68,9 +74,26 @@ async fn attach(
     Ok(())
 }
 
+/// Runs [`complete`] in a task of its own, so that a client hanging up while its last `PATCH` is
+/// verified and stored (tablets lose the network all the time) does not cut the work off
+/// halfway: it finishes, and the client's next `HEAD` finds the upload complete.
+pub async fn complete_detached(
+    app: &AppState,
+    caller: &Caller,
+    upload: UploadRecord,
+    last: Bytes,
+) -> Result<(), ApiError> {
+    let (app, caller) = (app.clone(), caller.clone());
+    tokio::spawn(async move { complete(&app, &caller, &upload, last).await })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("finishing an upload stopped: {e}")))?
+}
+
 /// Verifies and stores a fully received upload. On any refusal the upload is marked failed,
-/// everything it left in the bucket is removed, and the error says why.
-pub async fn complete(
+/// everything it left in the bucket is removed, and the error says why. The attachment record,
+/// the upload's completion and the job's projection (completion, the outbox event) commit in
+/// one transaction, under the job document's lock.
+async fn complete(
     app: &AppState,
     caller: &Caller,
     upload: &UploadRecord,
@@ -78,6 +101,12 @@ pub async fn complete(
 ) -> Result<(), ApiError> {
     match verify_and_store(app, upload, last).await {
         Ok(stored) => {
+            let document = app
+                .documents
+                .get(upload.job_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let current = document.lock().await;
             let mut tx = app.db.begin().await?;
             sqlx::query(
                 r#"insert into blobs (sha256, size, content_type, width, height, has_derivatives)
@@ -93,8 +122,8 @@ pub async fn complete(
             .await?;
             attach(&mut tx, upload.job_id, &upload.sha256, &upload.kind, caller).await?;
             record::mark(&mut *tx, upload.id, "complete", None).await?;
+            project(&mut tx, upload.job_id, &current.doc).await?;
             tx.commit().await?;
-            reproject(app, upload.job_id).await?;
             Ok(())
         }
         Err(refusal) => {

@@ -158,7 +158,17 @@ async fn status(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     require_tus(&headers)?;
-    let record = live(&app, &caller, id).await?;
+    let mut record = live(&app, &caller, id).await?;
+    if record.state == "receiving" && record.received == record.length {
+        // Every byte arrived but finishing was cut off (the server stopped on the way): finish
+        // now, so that an offset equal to the length always means stored and verified.
+        let leased = record::lease(&app.db, &caller, id)
+            .await?
+            .ok_or(ApiError::Unavailable)?;
+        let last = Bytes::from(leased.pending.clone());
+        finish::complete_detached(&app, &caller, leased, last).await?;
+        record = live(&app, &caller, id).await?;
+    }
     Ok((
         StatusCode::OK,
         [
@@ -284,7 +294,7 @@ async fn receive(
     if received == record.length {
         record.received = received;
         record.parts = parts;
-        finish::complete(app, caller, &record, Bytes::from(progress.pending)).await?;
+        finish::complete_detached(app, caller, record, Bytes::from(progress.pending)).await?;
     }
     offset_response(received)
 }

@@ -20,6 +20,7 @@ pub mod postgres;
 pub mod process;
 pub mod s3;
 pub mod sse;
+pub mod tablet;
 pub mod visit;
 
 pub use app::TestApp;

@@ -12,6 +12,7 @@ mod directory;
 mod document_cache;
 mod durability;
 mod evidence;
+mod field_sync;
 mod health;
 mod jobs;
 mod openapi;

@@ -1,0 +1,448 @@
+//! The `field` CLI against the real server: a day worked offline, a client killed during sync,
+//! concurrent edits by a technician and a dispatcher, a reassignment with unsent work.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use automerge::Automerge;
+use automerge::sync;
+use chrono::Utc;
+use fieldsync_server::auth::DeviceToken;
+use harness::TestApp;
+use harness::images::{gradient_jpeg, noise_png};
+use harness::jobs::Crew;
+use harness::peer::RawPeer;
+use harness::process::ServerProcess;
+use harness::tablet::Tablet;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sync_protocol::job::JobDocument;
+
+/// Books a job for the crew's technician with a window around now, confirmed by the customer;
+/// returns its id.
+async fn confirmed_job(app: &TestApp, crew: &Crew) -> String {
+    let now = Utc::now();
+    let booked: Value = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({
+            "customer_id": crew.customer,
+            "kind": "repair",
+            "window_start": now - chrono::Duration::minutes(30),
+            "window_end": now + chrono::Duration::minutes(90),
+            "technician_id": crew.technician.staff.id,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = booked["id"].as_str().unwrap().to_owned();
+    let confirmed = app
+        .post(&format!("/api/v1/jobs/{id}/confirmation"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": now}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    id
+}
+
+/// `field login` then `field sync` as the crew's technician; returns the sync report.
+async fn log_in_and_sync(tablet: &Tablet, base_url: &str, crew: &Crew) -> Value {
+    let login = tablet
+        .json(&[
+            "login",
+            "--server",
+            base_url,
+            "--token",
+            &crew.technician.token,
+        ])
+        .await;
+    assert_eq!(login["checked"], true, "the server accepted the token");
+    tablet.json(&["sync"]).await
+}
+
+/// The job document as the server holds it, fetched over the sync protocol as the dispatcher.
+async fn server_document(base_url: &str, crew: &Crew, job: &Value) -> JobDocument {
+    let document_id = job["document_url"].as_str().unwrap();
+    let mut peer = RawPeer::joined(base_url, &crew.dispatcher.token).await;
+    let mut doc = Automerge::new();
+    let mut state = sync::State::new();
+    peer.sync_until_quiet(
+        document_id.trim_start_matches("automerge:"),
+        &mut doc,
+        &mut state,
+    )
+    .await;
+    JobDocument::read(&doc).unwrap()
+}
+
+async fn attachments(app: &TestApp, crew: &Crew, job: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/jobs/{job}/attachments"))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn bucket_keys(app: &TestApp) -> Vec<String> {
+    let listed = app
+        .objects
+        .blobs
+        .client()
+        .list_objects_v2()
+        .bucket(app.objects.blobs.bucket())
+        .send()
+        .await
+        .unwrap();
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        jobs.push(confirmed_job(&app, &crew).await);
+    }
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    let tablet = Tablet::new();
+    // Morning, in the depot: the day's jobs reach the tablet.
+    let morning = log_in_and_sync(&tablet, &server.base_url, &crew).await;
+    assert_eq!(morning["documents"], 4, "the job list and three jobs");
+    let listed = tablet.json(&["jobs"]).await;
+    let listed: BTreeSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 3);
+
+    // No server for the rest of the day.
+    let port = server.port;
+    server.kill().await;
+    let mut photos = Vec::new();
+    for (n, job) in jobs.iter().enumerate() {
+        let view = tablet.json(&["show", job]).await;
+        assert_eq!(view["job"]["customer"]["name"], "王秀英");
+        let seed = u8::try_from(n).unwrap();
+        let card = gradient_jpeg(1200, 900, 10 + seed);
+        let site = gradient_jpeg(900, 1200, 50 + seed);
+        tablet.work_a_visit(job, &card, &site).await;
+        photos.push((sha256(&card), sha256(&site)));
+    }
+    let offline = tablet.refused(&["sync"]).await;
+    assert!(offline.contains("Cannot reach the server"), "{offline}");
+    assert!(
+        offline.contains("your work stays on this tablet"),
+        "{offline}"
+    );
+    let waiting = tablet.json(&["status"]).await;
+    assert_eq!(waiting["pending_changes"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        waiting["pending_uploads"].as_array().unwrap().len(),
+        9,
+        "a card, a site photo and a signature per job"
+    );
+
+    // Evening: the server is back; one sync delivers everything.
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
+    let evening = tablet.json(&["sync"]).await;
+    assert_eq!(evening["pending_changes"], 0, "{evening}");
+    assert_eq!(evening["pending_uploads"], 0, "{evening}");
+    assert_eq!(evening["uploaded"].as_array().unwrap().len(), 9);
+    assert_eq!(evening["refused"], json!([]));
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(status["pending_changes"], json!([]));
+    assert_eq!(status["pending_uploads"], json!([]));
+
+    let keys = bucket_keys(&app).await;
+    for (job, (card, site)) in jobs.iter().zip(&photos) {
+        let (code, view) = app.job(&crew.dispatcher.token, job).await;
+        assert_eq!(code, 200);
+        assert_eq!(view["status"], "complete", "{}", view["missing"]);
+        assert_eq!(view["review_flags"], json!([]), "{}", view["review_flags"]);
+        let stored: BTreeSet<String> = attachments(&app, &crew, job)
+            .await
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}:{}",
+                    a["kind"].as_str().unwrap(),
+                    a["sha256"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert!(
+            stored.contains(&format!("feedback_card:{card}")),
+            "{stored:?}"
+        );
+        assert!(stored.contains(&format!("cleanup:{site}")), "{stored:?}");
+        for sha in [card, site] {
+            assert!(
+                keys.contains(&format!("sha256/{sha}")),
+                "{sha} in the bucket"
+            );
+        }
+        let document = server_document(&server.base_url, &crew, &view).await;
+        assert_eq!(document.visit.work_notes, "更换了洗衣机进水阀，试机正常。");
+    }
+    // A second sync has nothing to do.
+    let again = tablet.json(&["sync"]).await;
+    assert_eq!(again["changes_sent"], 0);
+    assert_eq!(again["uploaded"], json!([]));
+}
+
+#[tokio::test]
+async fn a_client_killed_during_sync_and_upload_loses_nothing_and_stores_nothing_twice() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let jobs = [
+        confirmed_job(&app, &crew).await,
+        confirmed_job(&app, &crew).await,
+    ];
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &app.base_url, &crew).await;
+    let mut expected = BTreeSet::new();
+    for (n, job) in jobs.iter().enumerate() {
+        // Large enough that uploads take several tus PATCHes (1 MiB each): noise does not
+        // compress.
+        let seed = u32::try_from(n).unwrap();
+        let card = noise_png(1000, 700, 100 + seed);
+        let site = noise_png(700, 1000, 150 + seed);
+        assert!(card.len() > 2_000_000, "{} bytes", card.len());
+        expected.insert(sha256(&card));
+        expected.insert(sha256(&site));
+        tablet.work_a_visit(job, &card, &site).await;
+    }
+
+    // A new seed each run explores new kill points; a failure prints the one to replay with.
+    let seed = std::env::var("FIELD_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random::<u64>());
+    eprintln!("kill points from FIELD_KILL_SEED={seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut killed = 0;
+    for _ in 0..8 {
+        let mut sync = tablet.spawn(&["sync"]);
+        let after = Duration::from_millis(rng.random_range(20..700));
+        tokio::select! {
+            _ = tokio::time::sleep(after) => {
+                sync.start_kill().unwrap();
+                killed += 1;
+            }
+            finished = sync.wait() => {
+                finished.unwrap();
+            }
+        }
+        sync.wait().await.unwrap();
+    }
+    assert!(killed > 0, "at least one run was cut short");
+
+    let finished = tablet.json(&["sync"]).await;
+    assert_eq!(finished["pending_changes"], 0, "{finished}");
+    assert_eq!(finished["pending_uploads"], 0, "{finished}");
+
+    let mut recorded = BTreeSet::new();
+    for job in &jobs {
+        let (_, view) = app.job(&crew.dispatcher.token, job).await;
+        assert_eq!(view["status"], "complete", "{}", view["missing"]);
+        let listed = attachments(&app, &crew, job).await;
+        let shas: Vec<String> = listed
+            .iter()
+            .map(|a| a["sha256"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(shas.len(), 3, "card, site photo and signature: {shas:?}");
+        recorded.extend(shas);
+        let local = tablet.json(&["show", job]).await;
+        let document = server_document(&app.base_url, &crew, &view).await;
+        assert_eq!(
+            local["job"]["visit"],
+            serde_json::to_value(&document.visit).unwrap(),
+            "the server holds the visit exactly as recorded"
+        );
+    }
+    assert!(expected.is_subset(&recorded));
+    // Both customers signed with the same name and strokes: one signature image, stored once.
+    assert_eq!(recorded.len(), 5, "four photos and one signature image");
+    let originals: BTreeSet<String> = bucket_keys(&app)
+        .await
+        .iter()
+        .filter_map(|k| k.strip_prefix("sha256/").map(str::to_owned))
+        .collect();
+    assert_eq!(originals, recorded, "each file stored once, nothing else");
+}
+
+#[tokio::test]
+async fn technician_and_dispatcher_edits_made_apart_both_survive_the_merge() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = confirmed_job(&app, &crew).await;
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &app.base_url, &crew).await;
+
+    // Apart: the technician works, the office moves the window.
+    tablet.json(&["arrive", &job]).await;
+    tablet
+        .json(&["work", &job, "--note", "水管接口渗水，已重新密封。"])
+        .await;
+    let start = Utc::now() + chrono::Duration::hours(2);
+    let end = start + chrono::Duration::hours(2);
+    let rescheduled = app
+        .post(&format!("/api/v1/jobs/{job}/reschedule"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"window_start": start, "window_end": end}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rescheduled.status(), 200);
+
+    let report = tablet.json(&["sync"]).await;
+    assert_eq!(report["pending_changes"], 0, "{report}");
+    assert!(
+        report["changes_received"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+
+    let local = tablet.json(&["show", &job]).await;
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    let document = server_document(&app.base_url, &crew, &view).await;
+    for visit in [
+        &local["job"]["visit"],
+        &serde_json::to_value(&document.visit).unwrap(),
+    ] {
+        assert_eq!(visit["work_notes"], "水管接口渗水，已重新密封。");
+        assert!(visit["arrival"]["at"].is_i64());
+    }
+    assert_eq!(
+        local["job"]["appointment"]["window_start"],
+        start.timestamp_millis()
+    );
+    assert_eq!(
+        document.appointment.window_start.0,
+        start.timestamp_millis()
+    );
+    assert_eq!(view["status"], "in_progress", "{view}");
+}
+
+#[tokio::test]
+async fn work_recorded_before_a_reassignment_still_arrives_and_is_flagged() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = confirmed_job(&app, &crew).await;
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &app.base_url, &crew).await;
+
+    tablet.json(&["arrive", &job]).await;
+    tablet
+        .json(&["work", &job, "--note", "拆开面板，发现主板烧毁。"])
+        .await;
+    let reassigned = app
+        .post(&format!("/api/v1/jobs/{job}/reassign"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"technician_id": crew.other_technician.staff.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reassigned.status(), 200);
+
+    let report = tablet.json(&["sync"]).await;
+    assert_eq!(
+        report["pending_changes"], 0,
+        "the unsent work was delivered: {report}"
+    );
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    let flags = view["review_flags"].to_string();
+    assert!(flags.contains("work_by_unassigned_technician"), "{flags}");
+    let document = server_document(&app.base_url, &crew, &view).await;
+    assert_eq!(document.visit.work_notes, "拆开面板，发现主板烧毁。");
+
+    // The job left the technician's list but stays readable on the tablet.
+    let list = tablet.json(&["jobs"]).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["job_id"] != job.as_str()),
+        "{list}"
+    );
+    let shown = tablet.json(&["show", &job]).await;
+    assert_eq!(
+        shown["job"]["visit"]["work_notes"],
+        "拆开面板，发现主板烧毁。"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_token_is_not_stored_and_a_revoked_one_stops_sync_with_advice() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let tablet = Tablet::new();
+    let refused = tablet
+        .refused(&[
+            "login",
+            "--server",
+            &app.base_url,
+            "--token",
+            "fst_not_a_token_anyone_issued",
+        ])
+        .await;
+    assert!(refused.contains("refused this device's token"), "{refused}");
+    assert!(!refused.contains("fst_not_a_token"), "{refused}");
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(status["server_url"], Value::Null, "nothing stored");
+    let job = confirmed_job(&app, &crew).await;
+    log_in_and_sync(&tablet, &app.base_url, &crew).await;
+
+    // The office revokes the tablet's token while it holds unsent work.
+    tablet.json(&["arrive", &job]).await;
+    assert!(
+        DeviceToken::revoke(&app.database.pool, crew.technician.token_id)
+            .await
+            .unwrap()
+    );
+    let stopped = tablet.refused(&["sync"]).await;
+    assert!(
+        stopped.contains("ask dispatch for a new device token"),
+        "{stopped}"
+    );
+    assert!(!stopped.contains(&crew.technician.token), "{stopped}");
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(
+        status["pending_changes"][0]["document_id"]
+            .as_str()
+            .map(|id| !id.is_empty()),
+        Some(true),
+        "the arrival is still waiting on the tablet: {status}"
+    );
+
+    // A new token for the same technician delivers it.
+    let spare = DeviceToken::issue(&app.database.pool, crew.technician.staff.id, "spare tablet")
+        .await
+        .unwrap();
+    tablet
+        .json(&["login", "--server", &app.base_url, "--token", &spare.token])
+        .await;
+    let delivered = tablet.json(&["sync"]).await;
+    assert_eq!(delivered["pending_changes"], 0, "{delivered}");
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    assert_eq!(view["status"], "in_progress");
+}

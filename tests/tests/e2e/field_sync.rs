@@ -204,6 +204,25 @@ async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
         let document = server_document(&server.base_url, &crew, &view).await;
         assert_eq!(document.visit.work_notes, "更换了洗衣机进水阀，试机正常。");
     }
+    // Operators see the tablet: connected, synced, and by its own report nothing left to send.
+    let fleet: Vec<Value> = app
+        .get("/api/v1/fleet")
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device = fleet
+        .iter()
+        .find(|d| d["device_token_id"] == crew.technician.token_id.to_string())
+        .unwrap();
+    assert!(device["last_synced_at"].is_string(), "{device}");
+    assert!(device["reported_at"].is_string(), "{device}");
+    assert_eq!(device["pending_changes"], 0, "{device}");
+    assert_eq!(device["pending_uploads"], 0, "{device}");
+
     // A second sync has nothing to do.
     let again = tablet.json(&["sync"]).await;
     assert_eq!(again["changes_sent"], 0);

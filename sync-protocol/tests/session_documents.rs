@@ -270,6 +270,51 @@ fn sync_state_survives_a_reconnect_so_nothing_is_resent() {
     ));
 }
 
+#[test]
+fn each_side_knows_when_the_other_holds_exactly_its_document() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    let mut tablet_doc = job("Acme");
+    let mut server_doc = job("Globex");
+    assert!(!tablet.peer_in_sync(id, &tablet_doc), "nothing heard yet");
+
+    tablet.sync_document(id, &tablet_doc);
+    server.sync_document(id, &server_doc);
+    let mut rounds = 0;
+    while !(tablet.peer_in_sync(id, &tablet_doc) && server.peer_in_sync(id, &server_doc)) {
+        rounds += 1;
+        assert!(rounds < 10, "no convergence after {rounds} rounds");
+        exchange(&mut tablet, &mut server, &mut server_doc, id);
+        exchange(&mut server, &mut tablet, &mut tablet_doc, id);
+    }
+    assert_eq!(tablet_doc.get_heads().len(), 2, "both edits on both sides");
+    assert_eq!(tablet_doc.get_heads(), server_doc.get_heads());
+
+    // A local edit the peer has not seen: no longer in sync, until it is sent and answered.
+    let mut tx = tablet_doc.transaction();
+    tx.put(automerge::ROOT, "note", "replaced the valve")
+        .expect("put");
+    tx.commit();
+    assert!(!tablet.peer_in_sync(id, &tablet_doc));
+    tablet.sync_document(id, &tablet_doc);
+    exchange(&mut tablet, &mut server, &mut server_doc, id);
+    exchange(&mut server, &mut tablet, &mut tablet_doc, id);
+    assert!(tablet.peer_in_sync(id, &tablet_doc));
+}
+
+/// Delivers everything `from` queued to `to`, which applies it and answers.
+fn exchange(from: &mut PeerSession, to: &mut PeerSession, to_doc: &mut Automerge, id: DocumentId) {
+    for frame in encode_all(from) {
+        if let Event::Sync(incoming) = to.receive(&frame).expect("frame") {
+            let candidate = to.receive_sync(&incoming, to_doc).expect("applies");
+            *to_doc = to.accept(candidate).expect("accepted").document;
+        }
+    }
+    to.sync_document(id, to_doc);
+}
+
 fn handshake(tablet: &mut PeerSession, server: &mut PeerSession) {
     for frame in encode_all(tablet) {
         server.receive(&frame).expect("join");

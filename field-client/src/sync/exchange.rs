@@ -1,5 +1,6 @@
 //! One sync session over one WebSocket: the job list first, then every job it lists and every
-//! job stored here, until both sides have been quiet for a moment (or the time bound hits).
+//! job stored here, until the server has shown it holds exactly what we hold for every document
+//! it did not refuse or withhold (or a time bound hits).
 //!
 //! The server answers a refused message with an `error` naming the fields, followed by its own
 //! view of that document. The `error` goes to the report, never into the session (which would
@@ -54,6 +55,8 @@ struct Exchange<'s> {
     kinds: HashMap<DocumentId, DocumentKind>,
     /// Documents whose changes the server refused in this session.
     refused: HashSet<DocumentId>,
+    /// Documents the server answered with doc-unavailable.
+    withheld: HashSet<DocumentId>,
     /// A refusal whose document is the next one the server syncs.
     unattributed: Option<usize>,
 }
@@ -69,6 +72,7 @@ impl<'s> Exchange<'s> {
             index,
             kinds: HashMap::new(),
             refused: HashSet::new(),
+            withheld: HashSet::new(),
             unattributed: None,
         }
     }
@@ -95,6 +99,7 @@ impl<'s> Exchange<'s> {
             self.start(id, kind)?;
         }
         let ends = Instant::now() + options.exchange_limit;
+        let mut heard = Instant::now();
         loop {
             self.flush(link).await?;
             if Instant::now() >= ends {
@@ -104,10 +109,42 @@ impl<'s> Exchange<'s> {
                 return Ok(());
             }
             match link.next(options.quiet).await? {
-                Some(frame) => self.handle(&frame, report)?,
-                None => return Ok(()),
+                Some(frame) => {
+                    self.handle(&frame, report)?;
+                    heard = Instant::now();
+                }
+                // Quiet is not enough: a busy server may still be answering. The exchange is
+                // over when the server has shown it holds exactly what we hold, for every
+                // document it did not refuse or withhold.
+                None if self.settled()? => return Ok(()),
+                None if heard.elapsed() >= options.settle_limit => {
+                    report.notes.push(
+                        "The server did not confirm every job in time; run `field sync` again."
+                            .to_owned(),
+                    );
+                    return Ok(());
+                }
+                None => {}
             }
         }
+    }
+
+    /// Every document taking part is in sync with the server, refused or withheld.
+    fn settled(&mut self) -> Result<bool, SyncError> {
+        let ids: Vec<DocumentId> = self.kinds.keys().copied().collect();
+        for id in ids {
+            if self.refused.contains(&id) || self.withheld.contains(&id) {
+                continue;
+            }
+            let in_sync = match self.store.load_document(id)? {
+                Some(mut doc) => self.session.peer_in_sync(id, doc.document()),
+                None => false,
+            };
+            if !in_sync {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Sends everything the session queued.
@@ -160,6 +197,7 @@ impl<'s> Exchange<'s> {
                 }
             }
             Event::Unavailable { document_id } => {
+                self.withheld.insert(document_id);
                 if Some(document_id) == self.index {
                     report
                         .notes

@@ -6,7 +6,8 @@
 //!
 //! 1. [`api::ServerApi::me`] checks the token and names the technician's index document.
 //! 2. [`exchange`]: one WebSocket session (automerge-repo protocol v1) syncing the index first,
-//!    then every job it lists and every job stored here, until neither side has anything to say.
+//!    then every job it lists and every job stored here, until the server has shown that it
+//!    holds exactly what the tablet holds, document by document.
 //!    Received changes commit locally before the next message acknowledges them; the server's
 //!    heads are recorded as they arrive, so acknowledged local changes stop being pending.
 //! 3. [`crate::tus`]: pending photos and signatures, resumable over tus 1.0.
@@ -37,8 +38,10 @@ use backoff::Backoff;
 /// Bounds of one run.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
-    /// How long both sides must stay silent before the exchange counts as finished.
+    /// How long both sides must stay silent before checking whether the exchange is finished.
     pub quiet: Duration,
+    /// How long to wait in silence for the server to confirm documents not yet in sync.
+    pub settle_limit: Duration,
     /// The longest the document exchange may take, whatever the server keeps sending.
     pub exchange_limit: Duration,
     /// Retries of connecting and of each upload.
@@ -49,6 +52,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         Self {
             quiet: Duration::from_millis(400),
+            settle_limit: Duration::from_secs(15),
             exchange_limit: Duration::from_secs(60),
             backoff: Backoff::default(),
         }

@@ -217,6 +217,24 @@ impl PeerSession {
             .map(|known| known.state.encode())
     }
 
+    /// Whether the peer's last sync message on this document showed exactly `document`'s heads:
+    /// it holds every change we have and we hold every change it has. `false` before the peer
+    /// has said anything about the document in this session.
+    pub fn peer_in_sync(&self, document_id: DocumentId, document: &Automerge) -> bool {
+        let Some(their_heads) = self
+            .documents
+            .get(&document_id)
+            .and_then(|known| known.state.their_heads.as_ref())
+        else {
+            return false;
+        };
+        let mut ours = document.get_heads();
+        let mut theirs = their_heads.clone();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        ours == theirs
+    }
+
     /// Documents this session holds sync state for.
     pub fn documents(&self) -> impl Iterator<Item = DocumentId> + '_ {
         self.documents.keys().copied()

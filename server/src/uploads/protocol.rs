@@ -29,6 +29,8 @@ pub const TUS_VERSION: &str = "1.0.0";
 pub const MAX_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
 /// Bytes gathered before they go to object storage as one multipart part (S3's minimum is 5 MiB).
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
+/// How long a `PATCH` body may stay silent before the request counts as cut off.
+const BODY_IDLE: Duration = Duration::from_secs(60);
 /// How long an unfinished upload may be resumed.
 const EXPIRES_AFTER: Duration = Duration::from_secs(24 * 3600);
 
@@ -162,11 +164,17 @@ async fn status(
     if record.state == "receiving" && record.received == record.length {
         // Every byte arrived but finishing was cut off (the server stopped on the way): finish
         // now, so that an offset equal to the length always means stored and verified.
-        let leased = record::lease(&app.db, &caller, id)
-            .await?
-            .ok_or(ApiError::Unavailable)?;
-        let last = Bytes::from(leased.pending.clone());
-        finish::complete_detached(&app, &caller, leased, last).await?;
+        // In a task of its own, like a PATCH: a lease once taken is always given back.
+        let (task_app, task_caller) = (app.clone(), caller.clone());
+        tokio::spawn(async move {
+            let leased = record::lease(&task_app.db, &task_caller, id)
+                .await?
+                .ok_or(ApiError::Unavailable)?;
+            let last = Bytes::from(leased.pending.clone());
+            finish::complete_detached(&task_app, &task_caller, leased, last).await
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("finishing an upload stopped: {e}")))??;
         record = live(&app, &caller, id).await?;
     }
     Ok((
@@ -245,7 +253,7 @@ async fn receive(
         .ok_or_else(|| {
             ApiError::BadRequest("send Upload-Offset: the number of bytes the server has".into())
         })?;
-    let mut checksum = header(headers, "upload-checksum")
+    let checksum = header(headers, "upload-checksum")
         .map(ChunkChecksum::parse)
         .transpose()?;
     let current = live(app, caller, id).await?;
@@ -262,14 +270,41 @@ async fn receive(
             current.received
         )));
     }
-    let _slot = app
-        .upload_slots
-        .acquire()
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
-    let mut record = record::lease(&app.db, caller, id).await?.ok_or_else(|| {
-        ApiError::Conflict("another request is uploading to this upload right now".into())
-    })?;
+    // From here the request runs in a task of its own. A client that hangs up once its body
+    // is sent makes hyper drop this handler; were the work done here, it could stop between
+    // taking the upload's lease and giving it back (the tablet would then wait out the lease)
+    // or before recording bytes that arrived. The task always records and releases.
+    let (app, caller) = (app.clone(), caller.clone());
+    tokio::spawn(async move {
+        let _slot = app
+            .upload_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        let record = record::lease(&app.db, &caller, id).await?.ok_or_else(|| {
+            ApiError::Conflict(
+                "another request is uploading to this upload right now; ask with HEAD and \
+                 resume when it has finished"
+                    .into(),
+            )
+        })?;
+        receive_leased(&app, &caller, record, body, checksum).await
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("receiving an upload stopped: {e}")))?
+}
+
+/// Streams one `PATCH` body into the leased upload, records how far it got, and releases the
+/// lease; finishes the upload when this was its last byte.
+async fn receive_leased(
+    app: &AppState,
+    caller: &Caller,
+    mut record: UploadRecord,
+    body: Body,
+    mut checksum: Option<ChunkChecksum>,
+) -> Result<Response, ApiError> {
+    let id = record.id;
     let outcome = stream_into_parts(app, &mut record, body, checksum.as_mut()).await;
     let progress = match outcome {
         Ok(progress) => progress,
@@ -337,13 +372,15 @@ async fn stream_into_parts(
     let mut buffer = BytesMut::from(&record.pending[..]);
     let mut bytes: i64 = 0;
     let mut new_parts = Vec::new();
-    let mut interrupted = false;
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            // The connection broke: keep what arrived, the client resumes from there.
-            interrupted = true;
-            break;
+    let interrupted = loop {
+        // A tablet that vanished without closing its connection sends nothing more: after a
+        // quiet minute the request ends as if it had hung up, and the lease is given back.
+        let next = tokio::time::timeout(BODY_IDLE, stream.next()).await;
+        let Ok(Some(Ok(chunk))) = next else {
+            // The connection broke or went quiet: keep what arrived, the client resumes from
+            // there. (`Ok(None)` is the body's end, complete or cut short: the count tells.)
+            break !matches!(next, Ok(None));
         };
         bytes += chunk.len() as i64;
         if bytes > remaining {
@@ -376,7 +413,7 @@ async fn stream_into_parts(
                 .map_err(ApiError::Internal)?;
             new_parts.push(stored);
         }
-    }
+    };
     Ok(Progress {
         bytes,
         pending: buffer.to_vec(),

@@ -320,3 +320,112 @@ async fn uploads_refuse_what_they_must_with_clear_statuses() {
     check(patch("5", b"abcde", None).await.unwrap(), 410).await;
     assert!(bucket_keys(&app).await.is_empty());
 }
+
+/// A tablet that hangs up after sending a `PATCH` but before the answer resumes at once from the
+/// bytes that arrived: the server records them and gives the upload back rather than holding it
+/// for a tablet that is gone. (Found by killing `field sync` at random points: hyper dropped
+/// the request's handler while it held the upload, and the tablet waited out the lease.)
+#[tokio::test]
+async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at_once() {
+    use base64::Engine;
+    use tokio::io::AsyncWriteExt;
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let bytes = photo(1_500_000, 21);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let metadata = format!(
+        "sha256 {},job_id {},kind {},content_type {}",
+        b64(&sha),
+        b64(job["id"].as_str().unwrap()),
+        b64("cleanup"),
+        b64("image/png")
+    );
+    let created = app
+        .post("/api/v1/uploads")
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap();
+    let location = if location.starts_with("http") {
+        location.to_owned()
+    } else {
+        app.url(location)
+    };
+    let path = reqwest::Url::parse(&location).unwrap().path().to_owned();
+
+    let sent = 600_000;
+    let address = reqwest::Url::parse(&app.base_url).unwrap();
+    let mut socket =
+        tokio::net::TcpStream::connect((address.host_str().unwrap(), address.port().unwrap()))
+            .await
+            .unwrap();
+    // A whole PATCH of the first `sent` bytes, and the tablet is gone before the answer.
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nhost: fieldsync\r\nauthorization: Bearer {}\r\n\
+         tus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
+         content-type: application/offset+octet-stream\r\ncontent-length: {sent}\r\n\r\n",
+        crew.technician.token,
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&bytes[..sent]).await.unwrap();
+    socket.flush().await.unwrap();
+    drop(socket);
+
+    let offset = || async {
+        let response = app
+            .http
+            .head(&location)
+            .bearer_auth(&crew.technician.token)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.headers()["upload-offset"]
+            .to_str()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    // The server needs a moment to read what is in flight; give it a few seconds, far less
+    // than any lease.
+    let mut kept = offset().await;
+    for _ in 0..50 {
+        if kept == sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        kept = offset().await;
+    }
+    assert_eq!(kept, sent, "every byte that arrived is kept");
+
+    let resumed = app
+        .http
+        .patch(&location)
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-offset", sent.to_string())
+        .header("content-type", "application/offset+octet-stream")
+        .body(bytes[sent..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.status(),
+        204,
+        "the cut-off request no longer holds the upload: {}",
+        resumed.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        stored_sha256(&app, &format!("sha256/{sha}")).await,
+        Some(sha)
+    );
+}

@@ -193,8 +193,13 @@ impl Report for JobView {
             ));
         }
         for upload in &self.uploads {
+            let refusal = upload
+                .refusal
+                .as_deref()
+                .map(|reason| format!(": {reason}; take it again"))
+                .unwrap_or_default();
             out.push(format!(
-                "Upload: {} {} ({})",
+                "Upload: {} {} ({}{refusal})",
                 upload.kind.as_str(),
                 short(&upload.sha256),
                 word(&upload.state)
@@ -263,6 +268,15 @@ impl Report for SyncBacklog {
                 upload.sha256,
                 upload.upload_offset,
                 upload.size
+            ));
+        }
+        for upload in &self.refused_uploads {
+            out.push(format!(
+                "Refused by the office: {} of job {} {} ({}); take it again",
+                upload.kind.as_str(),
+                short(&upload.job_id),
+                upload.sha256,
+                upload.refusal.as_deref().unwrap_or("no reason given")
             ));
         }
         if self.is_empty() {

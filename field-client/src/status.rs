@@ -20,6 +20,8 @@ pub struct SyncBacklog {
     pub pending_changes: Vec<PendingDocument>,
     /// Attachments not yet stored by the server.
     pub pending_uploads: Vec<PendingUpload>,
+    /// Attachments the server refused for good, with its reason: evidence to take again.
+    pub refused_uploads: Vec<PendingUpload>,
 }
 
 /// A document with unacknowledged local changes.
@@ -51,10 +53,12 @@ impl SyncBacklog {
             last_sync_at: store.last_sync_at()?,
             pending_changes,
             pending_uploads: store.uploads(false)?,
+            refused_uploads: store.refused_uploads()?,
         })
     }
 
-    /// True when everything on the tablet has reached the server.
+    /// True when everything on the tablet has reached the server (refused files never will:
+    /// they are listed apart).
     pub fn is_empty(&self) -> bool {
         self.pending_changes.is_empty() && self.pending_uploads.is_empty()
     }

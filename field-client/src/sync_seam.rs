@@ -10,7 +10,8 @@
 //!    A new index document from `/api/v1/me` is registered with [`Store::adopt_index_document`].
 //! 4. For attachments, [`Store::uploads`] then [`Store::record_upload_started`],
 //!    [`Store::record_upload_offset`] as tus reports progress, and
-//!    [`Store::record_upload_finished`] once the server verified the SHA-256.
+//!    [`Store::record_upload_finished`] once the server verified the SHA-256, or
+//!    [`Store::record_upload_refused`] when it refused the file for good.
 //! 5. [`Store::record_sync_finished`] at the end of a round.
 
 use automerge::ChangeHash;
@@ -152,6 +153,22 @@ impl Store {
              where id = ?1",
             params![id, UploadState::Uploaded.as_str(), now_millis()],
         )
+    }
+
+    /// The server refused upload `id` for good (`reason` is its message): it is not sent again
+    /// until the technician attaches the file again.
+    pub fn record_upload_refused(&mut self, id: i64, reason: &str) -> Result<(), ClientError> {
+        let tx = self.write()?;
+        let job: String = tx.query_row(
+            "update pending_uploads set state = ?2, refusal = ?3, upload_url = null,
+             upload_offset = 0, updated_at = ?4 where id = ?1 returning job_id",
+            params![id, UploadState::Refused.as_str(), reason, now_millis()],
+            |row| row.get(0),
+        )?;
+        let job = crate::store::documents::parse_id(&job)?;
+        record_event(&tx, Some(job), "upload_refused", Some(reason))?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// A sync round with the server ended at `at` (device clock, ms since the epoch).

@@ -2,7 +2,8 @@
 //! once, in order, in the transaction that bumps the version.
 
 /// Migrations in order; the store's schema version is the number applied.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 create table tablet_profile (
     id integer primary key check (id = 1),
     -- Automerge actor of every change this tablet makes, so history names one device.
@@ -62,4 +63,35 @@ create table events (
     kind text not null,
     detail text
 );
-"#];
+"#,
+    // 2: an upload the server refused for good (unreadable image, wrong type) stops being retried;
+    // it keeps the server's reason so the technician knows what to retake. SQLite cannot alter a
+    // check constraint, so the table is rebuilt.
+    r#"
+create table pending_uploads_v2 (
+    id integer primary key,
+    job_id text not null,
+    kind text not null check (kind in ('signature', 'feedback_card', 'cleanup')),
+    sha256 text not null,
+    content_type text not null,
+    size integer not null,
+    file text not null,               -- relative to the home directory
+    state text not null default 'queued'
+        check (state in ('queued', 'uploading', 'uploaded', 'refused')),
+    upload_url text,                  -- the tus upload resource, once created
+    upload_offset integer not null default 0,
+    refusal text,                     -- the server's reason, when state = 'refused'
+    created_at integer not null,
+    updated_at integer not null,
+    unique (job_id, kind, sha256)
+);
+insert into pending_uploads_v2
+    (id, job_id, kind, sha256, content_type, size, file, state, upload_url, upload_offset,
+     created_at, updated_at)
+select id, job_id, kind, sha256, content_type, size, file, state, upload_url, upload_offset,
+       created_at, updated_at
+from pending_uploads;
+drop table pending_uploads;
+alter table pending_uploads_v2 rename to pending_uploads;
+"#,
+];

@@ -51,6 +51,9 @@ pub enum UploadState {
     Uploading,
     /// The server stored and verified the bytes.
     Uploaded,
+    /// The server refused the file for good (see `refusal`); it is not sent again unless the
+    /// technician attaches the same file again.
+    Refused,
 }
 
 impl UploadState {
@@ -59,6 +62,7 @@ impl UploadState {
             Self::Queued => "queued",
             Self::Uploading => "uploading",
             Self::Uploaded => "uploaded",
+            Self::Refused => "refused",
         }
     }
 
@@ -67,6 +71,7 @@ impl UploadState {
             "queued" => Ok(Self::Queued),
             "uploading" => Ok(Self::Uploading),
             "uploaded" => Ok(Self::Uploaded),
+            "refused" => Ok(Self::Refused),
             other => Err(ClientError::Corrupt(format!(
                 "unknown upload state `{other}`"
             ))),
@@ -88,6 +93,8 @@ pub struct PendingUpload {
     pub state: UploadState,
     pub upload_url: Option<String>,
     pub upload_offset: u64,
+    /// Why the server refused it, when `state` is `Refused`.
+    pub refusal: Option<String>,
     pub created_at: i64,
 }
 
@@ -103,14 +110,17 @@ pub(crate) struct NewUpload<'a> {
 }
 
 /// Queues an upload in the caller's transaction; the same bytes for the same job and kind are
-/// queued once.
+/// queued once. Attaching a refused file again queues it again: the technician asks for a retry.
 pub(crate) fn queue_upload(conn: &Connection, upload: &NewUpload<'_>) -> Result<(), ClientError> {
     let now = now_millis();
     conn.execute(
         "insert into pending_uploads
              (job_id, kind, sha256, content_type, size, file, created_at, updated_at)
          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-         on conflict (job_id, kind, sha256) do nothing",
+         on conflict (job_id, kind, sha256) do update
+             set state = 'queued', refusal = null, upload_url = null, upload_offset = 0,
+                 updated_at = excluded.updated_at
+             where pending_uploads.state = 'refused'",
         params![
             upload.job_id.to_string(),
             upload.kind.as_str(),
@@ -125,17 +135,25 @@ pub(crate) fn queue_upload(conn: &Connection, upload: &NewUpload<'_>) -> Result<
 }
 
 const COLUMNS: &str = "id, job_id, kind, sha256, content_type, size, file, state, upload_url, \
-                       upload_offset, created_at";
+                       upload_offset, refusal, created_at";
 
 impl Store {
-    /// Uploads not yet stored by the server, oldest first; all of them with `include_uploaded`.
-    pub fn uploads(&self, include_uploaded: bool) -> Result<Vec<PendingUpload>, ClientError> {
-        let filter = if include_uploaded {
+    /// Uploads still to send (queued or interrupted), oldest first; every upload whatever its
+    /// state with `include_all`.
+    pub fn uploads(&self, include_all: bool) -> Result<Vec<PendingUpload>, ClientError> {
+        let filter = if include_all {
             ""
         } else {
-            "where state != 'uploaded'"
+            "where state in ('queued', 'uploading')"
         };
         let sql = format!("select {COLUMNS} from pending_uploads {filter} order by id");
+        self.select_uploads(&sql, [])
+    }
+
+    /// Uploads the server refused for good, oldest first: evidence to retake.
+    pub fn refused_uploads(&self) -> Result<Vec<PendingUpload>, ClientError> {
+        let sql =
+            format!("select {COLUMNS} from pending_uploads where state = 'refused' order by id");
         self.select_uploads(&sql, [])
     }
 
@@ -168,6 +186,7 @@ struct RawUpload {
     state: String,
     upload_url: Option<String>,
     upload_offset: i64,
+    refusal: Option<String>,
     created_at: i64,
 }
 
@@ -183,7 +202,8 @@ fn raw_upload(row: &Row<'_>) -> rusqlite::Result<RawUpload> {
         state: row.get(7)?,
         upload_url: row.get(8)?,
         upload_offset: row.get(9)?,
-        created_at: row.get(10)?,
+        refusal: row.get(10)?,
+        created_at: row.get(11)?,
     })
 }
 
@@ -201,7 +221,90 @@ impl RawUpload {
             state: UploadState::parse(&self.state)?,
             upload_url: self.upload_url,
             upload_offset: u64::try_from(self.upload_offset).unwrap_or_default(),
+            refusal: self.refusal,
             created_at: self.created_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::home::Home;
+
+    fn card(job_id: DocumentId, sha256: &Sha256Hex) -> NewUpload<'_> {
+        NewUpload {
+            job_id,
+            kind: UploadKind::FeedbackCard,
+            sha256,
+            content_type: "image/jpeg",
+            size: 10,
+            file: "attachments/x",
+        }
+    }
+
+    #[test]
+    fn a_store_made_before_refusals_keeps_its_queue_when_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path()).unwrap();
+        let job = DocumentId::random();
+        {
+            // A tablet still on schema 1, with a half-sent upload.
+            let conn = Connection::open(home.database()).unwrap();
+            conn.execute_batch(super::super::schema::MIGRATIONS[0])
+                .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "insert into pending_uploads (job_id, kind, sha256, content_type, size, file,
+                     state, upload_url, upload_offset, created_at, updated_at)
+                 values (?1, 'cleanup', ?2, 'image/png', 2048, 'attachments/a', 'uploading',
+                     'http://office/api/v1/uploads/1', 1024, 1, 1)",
+                params![job.to_string(), "ab".repeat(32)],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&home).unwrap();
+        let kept = store.uploads(false).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].state, UploadState::Uploading);
+        assert_eq!(kept[0].upload_offset, 1024);
+        assert_eq!(
+            kept[0].upload_url.as_deref(),
+            Some("http://office/api/v1/uploads/1")
+        );
+
+        store
+            .record_upload_refused(kept[0].id, "not a readable image (422)")
+            .unwrap();
+        assert!(store.uploads(false).unwrap().is_empty());
+        let refused = store.refused_uploads().unwrap();
+        assert_eq!(refused[0].state, UploadState::Refused);
+        assert_eq!(
+            refused[0].refusal.as_deref(),
+            Some("not a readable image (422)")
+        );
+        assert_eq!(refused[0].upload_url, None);
+    }
+
+    #[test]
+    fn attaching_a_refused_file_again_queues_it_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::open(dir.path()).unwrap();
+        let mut store = Store::open(&home).unwrap();
+        let job = DocumentId::random();
+        let sha = Sha256Hex::parse(&"cd".repeat(32)).unwrap();
+        queue_upload(store.conn(), &card(job, &sha)).unwrap();
+        let id = store.uploads(false).unwrap()[0].id;
+        store.record_upload_refused(id, "too large (413)").unwrap();
+
+        queue_upload(store.conn(), &card(job, &sha)).unwrap();
+        let again = store.uploads(false).unwrap();
+        assert_eq!(again.len(), 1, "the same row, queued again");
+        assert_eq!(again[0].id, id);
+        assert_eq!(again[0].state, UploadState::Queued);
+        assert_eq!(again[0].refusal, None);
+        assert!(store.refused_uploads().unwrap().is_empty());
     }
 }

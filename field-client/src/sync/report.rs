@@ -25,6 +25,8 @@ pub struct SyncReport {
     pub uploaded: Vec<UploadedFile>,
     /// Files that could not be sent this time (they stay queued).
     pub upload_failures: Vec<String>,
+    /// Files the server refused for good in this run: not sent again, to be taken again.
+    pub refused_uploads: Vec<RefusedUpload>,
     /// Local changes the server has not acknowledged after this run.
     pub pending_changes: usize,
     /// Files still waiting for upload after this run.
@@ -38,6 +40,18 @@ pub struct SyncReport {
 pub struct Refusal {
     pub document_id: Option<DocumentId>,
     pub message: String,
+}
+
+/// A file the server will never store (unreadable, wrong type, too large, corrupted).
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedUpload {
+    pub job_id: DocumentId,
+    pub kind: UploadKind,
+    pub sha256: String,
+    /// The server's reason and status.
+    pub reason: String,
+    /// The `field` command that replaces it.
+    pub retake: String,
 }
 
 /// One file the server stored.
@@ -89,6 +103,16 @@ impl SyncReport {
                 "Job {} is no longer shared with you (reassigned or archived); \
                  your copy stays readable here.",
                 short(id)
+            ));
+        }
+        for refused in &self.refused_uploads {
+            lines.push(format!(
+                "The office refused the {} of job {}: {}. It will not be sent again; take it \
+                 again and attach it with `field {}`.",
+                refused.kind.as_str().replace('_', " "),
+                short(&refused.job_id),
+                refused.reason,
+                refused.retake
             ));
         }
         lines.extend(

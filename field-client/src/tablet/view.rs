@@ -88,7 +88,11 @@ impl Tablet {
         let job = JobDocument::read(&doc)?;
         let uploads = self.store().job_uploads(id)?;
         let verified = self.verified_uploads(id)?;
-        let queued: BTreeSet<Sha256Hex> = uploads.iter().map(|u| u.sha256.clone()).collect();
+        let queued: BTreeSet<Sha256Hex> = uploads
+            .iter()
+            .filter(|u| u.state != UploadState::Refused)
+            .map(|u| u.sha256.clone())
+            .collect();
         Ok(JobView {
             job_id: id,
             url: id.to_url(),

@@ -4,6 +4,8 @@
 //! - The upload URL is recorded as soon as the server creates it, and the offset after every
 //!   acknowledged `PATCH`, so a killed `field sync` resumes with `HEAD` where the server is.
 //! - A vanished upload (404/410: expired, terminated, failed verification) starts over.
+//! - A file the server refuses for good (unreadable, wrong type, too large, corrupted) is marked
+//!   refused with the server's reason and not sent again; the technician retakes it.
 //! - The server stores each file once by SHA-256, so a duplicate upload costs bytes, never a
 //!   second object.
 
@@ -15,15 +17,23 @@ use reqwest::{Method, Response, StatusCode};
 
 use crate::ClientError;
 use crate::store::Store;
-use crate::store::uploads::{PendingUpload, UploadState};
+use crate::store::uploads::{PendingUpload, UploadKind, UploadState};
 use crate::sync::SyncError;
 use crate::sync::api::{ServerApi, expect_success, server_message};
 use crate::sync::backoff::Backoff;
-use crate::sync::report::{SyncReport, UploadedFile};
+use crate::sync::report::{RefusedUpload, SyncReport, UploadedFile};
 
 /// Bytes per `PATCH`: small enough to lose little on a dropped connection.
 const CHUNK: usize = 1024 * 1024;
 const TUS_VERSION: &str = "1.0.0";
+/// Pauses while the server finishes receiving an earlier `PATCH` of the same upload (one the
+/// network cut off); then the file waits for the next run.
+const BUSY_WAITS: [Duration; 4] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
 /// How often one file may start over (expired or refused uploads) within one run.
 const MAX_RESTARTS: u32 = 2;
 
@@ -56,6 +66,19 @@ pub async fn upload_pending(
             Err(error @ (SyncError::TokenRefused | SyncError::Unreachable { .. })) => {
                 return Err(error);
             }
+            Err(SyncError::Server {
+                status, message, ..
+            }) if refuses_the_file(status) => {
+                let reason = format!("{message} ({status})");
+                store.record_upload_refused(upload.id, &reason)?;
+                report.refused_uploads.push(RefusedUpload {
+                    job_id: upload.job_id,
+                    kind: upload.kind,
+                    sha256: upload.sha256.as_str().to_owned(),
+                    reason,
+                    retake: retake_command(&upload),
+                });
+            }
             Err(error) => report.upload_failures.push(format!(
                 "{} photo {}: {error}",
                 upload.kind.as_str(),
@@ -64,6 +87,22 @@ pub async fn upload_pending(
         }
     }
     Ok(())
+}
+
+/// Answers about the file itself, which sending it again cannot change: a malformed or
+/// unreadable image (400, 422), a type the office does not store (415), too large (413), bytes
+/// that do not match their SHA-256 (460).
+fn refuses_the_file(status: u16) -> bool {
+    matches!(status, 400 | 413 | 415 | 422 | 460)
+}
+
+/// The command that replaces a refused file.
+fn retake_command(upload: &PendingUpload) -> String {
+    let job: String = upload.job_id.to_string().chars().take(8).collect();
+    match upload.kind {
+        UploadKind::Signature => format!("sign {job} --signer NAME --strokes FILE"),
+        kind => format!("photo {job} --kind {} FILE", kind.as_str()),
+    }
 }
 
 /// Sends one file, resuming a recorded upload when the server still has it; the bytes sent.
@@ -166,6 +205,7 @@ async fn patch_from(
     bytes: &[u8],
 ) -> Result<Patched, SyncError> {
     let mut sent = 0;
+    let mut busy = 0;
     let total = bytes.len() as u64;
     while offset < total {
         let start = usize::try_from(offset)
@@ -182,9 +222,21 @@ async fn patch_from(
         let response = api.send(request).await?;
         match response.status() {
             StatusCode::NOT_FOUND | StatusCode::GONE => return Ok(Patched::Gone(sent)),
-            // Our offset is stale (an earlier PATCH landed after all): ask and go on.
+            // Our offset is stale (an earlier PATCH landed after all): ask and go on. The same
+            // offset means the server is still receiving an earlier, cut-off PATCH: wait for it.
             StatusCode::CONFLICT => match offset_of(api, url).await? {
-                Some(now) => offset = now,
+                Some(now) if now != offset => offset = now,
+                Some(_) if busy < BUSY_WAITS.len() => {
+                    tokio::time::sleep(BUSY_WAITS[busy]).await;
+                    busy += 1;
+                }
+                Some(_) => {
+                    return Err(SyncError::Server {
+                        what: "the upload",
+                        status: 409,
+                        message: "the server is still receiving an earlier attempt".to_owned(),
+                    });
+                }
                 None => return Ok(Patched::Gone(sent)),
             },
             status if status.is_success() => {

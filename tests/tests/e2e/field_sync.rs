@@ -465,3 +465,73 @@ async fn a_refused_token_is_not_stored_and_a_revoked_one_stops_sync_with_advice(
     let (_, view) = app.job(&crew.dispatcher.token, &job).await;
     assert_eq!(view["status"], "in_progress");
 }
+
+#[tokio::test]
+async fn a_photo_the_office_cannot_read_is_refused_once_and_its_retake_completes_the_job() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = confirmed_job(&app, &crew).await;
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &app.base_url, &crew).await;
+
+    // The card photo was cut short on the tablet: a JPEG header, half the data.
+    let whole = gradient_jpeg(1200, 900, 7);
+    let cut = whole[..whole.len() / 2].to_vec();
+    tablet
+        .work_a_visit(&job, &cut, &gradient_jpeg(900, 1200, 8))
+        .await;
+    let first = tablet.json(&["sync"]).await;
+    let refused = first["refused_uploads"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{first}");
+    assert_eq!(refused[0]["kind"], "feedback_card");
+    assert_eq!(refused[0]["sha256"], sha256(&cut));
+    assert!(
+        refused[0]["retake"].as_str().unwrap().starts_with("photo "),
+        "{first}"
+    );
+    assert!(
+        refused[0]["reason"].as_str().unwrap().contains("422"),
+        "{first}"
+    );
+    assert_eq!(first["uploaded"].as_array().unwrap().len(), 2, "{first}");
+    assert_eq!(first["pending_uploads"], 0, "{first}");
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(status["refused_uploads"].as_array().unwrap().len(), 1);
+    let text = tablet.run(&["status"]).await;
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Refused by the office: feedback_card"),
+        "{text}"
+    );
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    assert_ne!(view["status"], "complete", "{view}");
+    assert!(
+        !bucket_keys(&app)
+            .await
+            .contains(&format!("sha256/{}", sha256(&cut)))
+    );
+
+    // The next sync does not send the refused file again.
+    let second = tablet.json(&["sync"]).await;
+    assert_eq!(second["uploaded"], json!([]), "{second}");
+    assert_eq!(second["refused_uploads"], json!([]), "{second}");
+    assert_eq!(second["upload_failures"], json!([]), "{second}");
+
+    // The technician photographs the card again; that completes the job.
+    let retake = tablet.write_file("card-again.jpg", &whole);
+    tablet
+        .json(&[
+            "photo",
+            &job,
+            "--kind",
+            "feedback_card",
+            retake.to_str().unwrap(),
+            "--rating",
+            "5",
+        ])
+        .await;
+    let third = tablet.json(&["sync"]).await;
+    assert_eq!(third["uploaded"].as_array().unwrap().len(), 1, "{third}");
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    assert_eq!(view["status"], "complete", "{}", view["missing"]);
+}

@@ -1,6 +1,7 @@
 //! The command line: arguments (clap) and what each command does with the tablet.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -12,7 +13,7 @@ use field_client::tablet::evidence::{CardNotes, PhotoKind};
 use field_client::tablet::visit::{CleanupInput, PaymentDueInput};
 
 use field_client::login::AccessToken;
-use field_client::sync::{self, LoginCheck, SyncOptions};
+use field_client::sync::{self, LoginCheck, SyncError, SyncOptions, SyncReport, WatchOptions};
 
 use crate::report::{LoginOutcome, emit, emit_all};
 
@@ -134,7 +135,16 @@ enum Command {
     /// Show what has not reached the server yet and when the tablet last synced
     Status,
     /// Exchange documents and uploads with the server; safe to run again at any time
-    Sync,
+    Sync {
+        /// Keep syncing until stopped (Ctrl-C or SIGTERM): at once when something is recorded,
+        /// at the latest every --every seconds, and with growing pauses while offline
+        #[arg(long)]
+        watch: bool,
+        /// With --watch: the longest time between two syncs, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "watch",
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        every: u64,
+    },
     /// Support: load job and index documents from Automerge files ([ID=]FILE, the file name
     /// being the id when ID= is left out), as if received from the server
     #[command(name = "import-docs")]
@@ -258,15 +268,37 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             emit_all(json, &import_documents(tablet.store_mut(), &sources)?)
         }
-        Command::Sync => {
+        Command::Sync { watch: false, .. } => {
             let report =
                 online()?.block_on(sync::run(tablet.store_mut(), &SyncOptions::default()))?;
             emit(json, &report)
         }
+        Command::Sync { watch: true, every } => {
+            let pacing = WatchOptions::every(Duration::from_secs(every));
+            let options = SyncOptions::default();
+            let watching = sync::watch(tablet.store_mut(), &options, &pacing, |outcome| {
+                print_watched_run(json, outcome)
+            });
+            online()?.block_on(watching)?;
+            Ok(())
+        }
     }
 }
 
-/// The runtime for the two commands that go online; everything else stays synchronous.
+/// One run of `field sync --watch`: the report on stdout (one JSON object per line with
+/// `--json`), a failure as one line on stderr; the watch goes on either way.
+fn print_watched_run(json: bool, outcome: Result<&SyncReport, &SyncError>) {
+    match outcome {
+        Ok(report) if json => match serde_json::to_string(report) {
+            Ok(line) => println!("{line}"),
+            Err(error) => eprintln!("field: cannot print the sync report: {error}"),
+        },
+        Ok(report) => println!("{}\n", report.text()),
+        Err(error) => eprintln!("field: {error}"),
+    }
+}
+
+/// The runtime for the commands that go online; everything else stays synchronous.
 fn online() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -171,6 +171,14 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite's `data_version`: it changes when another process commits to the store (a
+    /// technician's command while a watching sync waits), never for this connection's writes.
+    pub fn data_version(&self) -> Result<i64, ClientError> {
+        Ok(self
+            .conn()
+            .query_row("pragma data_version", [], |row| row.get(0))?)
+    }
+
     /// A sync round with the server ended at `at` (device clock, ms since the epoch).
     pub fn record_sync_finished(&mut self, at: i64) -> Result<(), ClientError> {
         let tx = self.write()?;

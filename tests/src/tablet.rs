@@ -100,12 +100,17 @@ impl Tablet {
     /// work, payment due by transfer, signature, feedback card, cleanup with its photo,
     /// departure. `card` and `site` are the photos' bytes (JPEG, PNG or WebP).
     pub async fn work_a_visit(&self, job: &str, card: &[u8], site: &[u8]) {
+        self.json(&["arrive", job]).await;
+        self.finish_a_visit(job, card, site).await;
+    }
+
+    /// The rest of [`Tablet::work_a_visit`] after the arrival.
+    pub async fn finish_a_visit(&self, job: &str, card: &[u8], site: &[u8]) {
         let strokes = self.write_file("strokes.json", STROKES.as_bytes());
         let card = self.write_file(&format!("card-{job}"), card);
         let site = self.write_file(&format!("site-{job}"), site);
         let path = |p: &PathBuf| p.to_str().expect("UTF-8 path").to_owned();
-        let steps: [Vec<String>; 8] = [
-            vec!["arrive".into(), job.into()],
+        let steps: [Vec<String>; 7] = [
             args(&[
                 "permit",
                 job,

@@ -63,7 +63,8 @@ impl Backoff {
         tokio::time::sleep(self.delay(attempt)).await;
     }
 
-    fn delay(&self, attempt: u32) -> Duration {
+    /// The pause after failed attempt number `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
         let factor = 2_u32.saturating_pow(attempt.saturating_sub(1));
         let bound = self.first_pause.saturating_mul(factor).min(self.max_pause);
         let bound_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX).max(1);

@@ -15,6 +15,7 @@
 //!
 //! Connection failures are retried with exponential backoff and jitter ([`backoff`]); when the
 //! server stays unreachable the run ends with one line, and nothing local is touched.
+//! [`watch`] repeats runs until stopped, which is how a tablet syncs by itself.
 
 pub mod api;
 pub mod backoff;
@@ -23,11 +24,13 @@ mod exchange;
 mod incoming;
 mod link;
 pub mod report;
+mod watch;
 
 use std::time::Duration;
 
 pub use error::SyncError;
 pub use report::SyncReport;
+pub use watch::{Stopped, WatchOptions, watch};
 
 use crate::login::{AccessToken, read_token};
 use crate::status::SyncBacklog;

@@ -535,3 +535,180 @@ async fn a_photo_the_office_cannot_read_is_refused_once_and_its_retake_completes
     let (_, view) = app.job(&crew.dispatcher.token, &job).await;
     assert_eq!(view["status"], "complete", "{}", view["missing"]);
 }
+
+/// A running `field --json sync --watch`, its output collected line by line as it comes.
+struct Watcher {
+    child: tokio::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Watcher {
+    fn start(tablet: &Tablet, every: &str) -> Self {
+        let mut child = tablet
+            .command(&["--json", "sync", "--watch", "--every", every])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting field sync --watch");
+        let stdout = Self::collect(child.stdout.take().unwrap());
+        let stderr = Self::collect(child.stderr.take().unwrap());
+        Self {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn collect(
+        pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+        use tokio::io::AsyncBufReadExt;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        lines
+    }
+
+    /// The sync reports printed so far, one JSON object per line.
+    fn reports(&self) -> Vec<Value> {
+        self.stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("one JSON report per line"))
+            .collect()
+    }
+
+    /// Waits until the reports so far satisfy `done`, for at most `limit`.
+    async fn until(&self, limit: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let reports = self.reports();
+            if done(&reports) {
+                return reports;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not reported within {limit:?}: {reports:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM; the watch must stop cleanly. Returns what it wrote to stderr.
+    async fn stop(mut self) -> String {
+        let pid = self.child.id().expect("the watcher is running").to_string();
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("the watch stops on SIGTERM")
+            .unwrap();
+        let stderr = self.stderr.lock().unwrap().join("\n");
+        assert!(status.success(), "{status:?}: {stderr}");
+        stderr
+    }
+}
+
+/// Polls the job's server view until `done` holds, for at most `limit`.
+async fn job_view_until(
+    app: &TestApp,
+    crew: &Crew,
+    job: &str,
+    limit: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let (code, view) = app.job(&crew.dispatcher.token, job).await;
+        assert_eq!(code, 200);
+        if done(&view) {
+            return view;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not reached within {limit:?}: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_work_is_recorded() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = confirmed_job(&app, &crew).await;
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &server.base_url, &crew).await;
+
+    // Offline: the technician arrives; the watch cannot reach the server and keeps trying.
+    let port = server.port;
+    server.kill().await;
+    tablet.json(&["arrive", &job]).await;
+    let watcher = Watcher::start(&tablet, "60");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
+    // The network is back: the arrival goes out without anyone running `field sync`.
+    job_view_until(&app, &crew, &job, Duration::from_secs(30), |view| {
+        view["status"] == "in_progress"
+    })
+    .await;
+
+    // Online: each thing recorded goes out at once, long before the 60-second round.
+    let recorded = tokio::time::Instant::now();
+    let card = gradient_jpeg(1200, 900, 77);
+    let site = gradient_jpeg(900, 1200, 78);
+    tablet.finish_a_visit(&job, &card, &site).await;
+    job_view_until(&app, &crew, &job, Duration::from_secs(40), |view| {
+        view["status"] == "complete"
+    })
+    .await;
+    let reports = watcher
+        .until(Duration::from_secs(40), |reports| {
+            let uploaded: usize = reports
+                .iter()
+                .map(|r| r["uploaded"].as_array().unwrap().len())
+                .sum();
+            uploaded == 3 && reports.last().is_some_and(|r| r["pending_uploads"] == 0)
+        })
+        .await;
+    assert!(recorded.elapsed() < Duration::from_secs(55), "{reports:?}");
+    assert!(
+        reports.iter().all(|r| r["refused"] == json!([])),
+        "{reports:?}"
+    );
+    let stderr = watcher.stop().await;
+    assert!(stderr.contains("Cannot reach the server"), "{stderr}");
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(status["pending_changes"], json!([]));
+    assert_eq!(status["pending_uploads"], json!([]));
+
+    // The office books another job; a watching tablet has it within its round.
+    let watcher = Watcher::start(&tablet, "2");
+    confirmed_job(&app, &crew).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = tablet.json(&["jobs"]).await;
+        if listed.as_array().unwrap().len() == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new job did not arrive: {listed}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    watcher.stop().await;
+    drop(server);
+}

@@ -1,0 +1,121 @@
+//! `field sync --watch`: the tablet syncing by itself. It runs [`super::run`] again and again
+//! until stopped (Ctrl-C or SIGTERM):
+//!
+//! - after a run that reached the server, the next one starts when the technician records
+//!   something (another process committed to the store, seen through SQLite's `data_version`)
+//!   or, at the latest, after `every`, so dispatch changes arrive without anyone asking;
+//! - after a run that could not reach the server (offline, server down or busy), the next one
+//!   waits a growing, jittered pause capped at `every`, so the tablet notices the network's
+//!   return soon without draining its battery or hammering a recovering server;
+//! - a refused token or a broken local store ends the watch: those need a person.
+//!
+//! Stopping at any point is safe: every step of a run is durable or repeated by the next one.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::backoff::Backoff;
+use super::{SyncError, SyncOptions, SyncReport, run};
+use crate::store::Store;
+
+/// Pacing of a watch.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// The longest time between two runs.
+    pub every: Duration,
+    /// How often to look for new local work between runs.
+    pub check: Duration,
+    /// Pauses after failed runs, growing up to `every`.
+    pub offline: Backoff,
+}
+
+impl WatchOptions {
+    pub fn every(every: Duration) -> Self {
+        let every = every.max(Duration::from_secs(1));
+        Self {
+            every,
+            check: Duration::from_secs(1).min(every),
+            offline: Backoff {
+                attempts: u32::MAX,
+                first_pause: Duration::from_secs(2).min(every),
+                max_pause: every,
+            },
+        }
+    }
+}
+
+/// Why a watch stopped without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Ctrl-C or SIGTERM.
+    Signal,
+}
+
+/// Syncs until stopped; `on_run` sees each run's outcome as it ends.
+pub async fn watch(
+    store: &mut Store,
+    options: &SyncOptions,
+    pacing: &WatchOptions,
+    mut on_run: impl FnMut(Result<&SyncReport, &SyncError>),
+) -> Result<Stopped, SyncError> {
+    let mut stop = std::pin::pin!(stop_signal());
+    let mut failures: u32 = 0;
+    loop {
+        // Read before the run: what another process commits while the run is under way may
+        // have missed it, and wakes the next run at once.
+        let seen = store.data_version()?;
+        let outcome = tokio::select! {
+            outcome = run(store, options) => outcome,
+            () = &mut stop => return Ok(Stopped::Signal),
+        };
+        let wait = match &outcome {
+            Ok(report) => {
+                failures = 0;
+                on_run(Ok(report));
+                pacing.every
+            }
+            Err(error @ (SyncError::TokenRefused | SyncError::Local(_))) => {
+                on_run(Err(error));
+                return outcome.map(|_| Stopped::Signal);
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                on_run(Err(error));
+                pacing.offline.delay(failures)
+            }
+        };
+        let deadline = Instant::now() + wait;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(pacing.check.min(deadline - now)) => {}
+                () = &mut stop => return Ok(Stopped::Signal),
+            }
+            // New local work goes out at once when the server was reachable; offline, the
+            // pause stands, the work waits with everything else.
+            if failures == 0 && store.data_version()? != seen {
+                break;
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -6,24 +6,65 @@ use uuid::Uuid;
 
 use super::UnknownValue;
 
-/// The customer's class, derived from objective data of the statistical period.
+/// The customer's class, derived from objective data of the statistical period: one of the
+/// three default tiers, or one to five stars where the organisation ranks that way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// 大客户: also gets scheduled revisits.
+    #[serde(rename = "key")]
     Key,
     /// 一般客户
+    #[serde(rename = "regular")]
     Regular,
     /// 潜在客户
+    #[serde(rename = "prospect")]
     Prospect,
+    #[serde(rename = "stars_1")]
+    OneStar,
+    #[serde(rename = "stars_2")]
+    TwoStars,
+    #[serde(rename = "stars_3")]
+    ThreeStars,
+    #[serde(rename = "stars_4")]
+    FourStars,
+    #[serde(rename = "stars_5")]
+    FiveStars,
 }
 
 impl Tier {
+    const ALL: [Tier; 8] = [
+        Tier::Key,
+        Tier::Regular,
+        Tier::Prospect,
+        Tier::OneStar,
+        Tier::TwoStars,
+        Tier::ThreeStars,
+        Tier::FourStars,
+        Tier::FiveStars,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Tier::Key => "key",
             Tier::Regular => "regular",
             Tier::Prospect => "prospect",
+            Tier::OneStar => "stars_1",
+            Tier::TwoStars => "stars_2",
+            Tier::ThreeStars => "stars_3",
+            Tier::FourStars => "stars_4",
+            Tier::FiveStars => "stars_5",
+        }
+    }
+
+    /// The number of stars, for the star scheme's tiers.
+    pub fn stars(&self) -> Option<u8> {
+        match self {
+            Tier::Key | Tier::Regular | Tier::Prospect => None,
+            Tier::OneStar => Some(1),
+            Tier::TwoStars => Some(2),
+            Tier::ThreeStars => Some(3),
+            Tier::FourStars => Some(4),
+            Tier::FiveStars => Some(5),
         }
     }
 }
@@ -31,13 +72,59 @@ impl Tier {
 impl TryFrom<String> for Tier {
     type Error = UnknownValue;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        [Tier::Key, Tier::Regular, Tier::Prospect]
+        Tier::ALL
             .into_iter()
             .find(|tier| tier.as_str() == value)
             .ok_or(UnknownValue {
                 kind: "tier",
                 value,
             })
+    }
+}
+
+/// How an organisation ranks its customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TierScheme {
+    /// key, regular, prospect (the default).
+    #[default]
+    ThreeTiers,
+    /// One to five stars.
+    Stars,
+}
+
+impl TierScheme {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TierScheme::ThreeTiers => "three_tiers",
+            TierScheme::Stars => "stars",
+        }
+    }
+
+    /// Whether `tier` belongs to this scheme.
+    pub fn admits(&self, tier: Tier) -> bool {
+        tier.stars().is_some() == (*self == TierScheme::Stars)
+    }
+
+    /// The scheme's tiers, for messages.
+    pub fn tiers(&self) -> &'static str {
+        match self {
+            TierScheme::ThreeTiers => "key, regular or prospect",
+            TierScheme::Stars => "stars_1 to stars_5",
+        }
+    }
+
+    /// The organisation's scheme (the default when it set no tier rules).
+    pub async fn of(db: impl PgExecutor<'_>, organisation_id: Uuid) -> Result<Self, sqlx::Error> {
+        let scheme: Option<String> =
+            sqlx::query_scalar("select scheme from tier_rules where organisation_id = $1")
+                .bind(organisation_id)
+                .fetch_optional(db)
+                .await?;
+        Ok(match scheme.as_deref() {
+            Some("stars") => TierScheme::Stars,
+            _ => TierScheme::ThreeTiers,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ mod customer;
 mod organisation;
 mod staff;
 
-pub use customer::{Customer, NewCustomer, Tier};
+pub use customer::{Customer, NewCustomer, Tier, TierScheme};
 pub use organisation::Organisation;
 pub use staff::{NewStaff, Role, Staff};
 

@@ -6,7 +6,7 @@
 //!   projection and a manifest of SHA-256s, for the archive (rule 8).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::jobs::parse_job_id;
 use super::json::AppJson;
+use super::json::Path;
 use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;

@@ -1,13 +1,14 @@
 //! Staff, device tokens and customers: `/api/v1/staff`, `/api/v1/tokens`, `/api/v1/customers`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::json::AppJson;
+use super::json::Path;
 use crate::auth::{Caller, DeviceToken};
-use crate::directory::{Customer, NewCustomer, NewStaff, Role, Staff};
+use crate::directory::{Customer, NewCustomer, NewStaff, Role, Staff, TierScheme};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -117,6 +118,14 @@ pub async fn create_customer(
     check_text("address", &request.address, 500)?;
     if let Some(phone) = &request.phone {
         check_text("phone", phone, 50)?;
+    }
+    let scheme = TierScheme::of(&state.db, caller.organisation_id).await?;
+    if !scheme.admits(request.tier) {
+        return Err(ApiError::BadRequest(format!(
+            "this organisation ranks customers as {}; \"{}\" is not one of them",
+            scheme.tiers(),
+            request.tier.as_str()
+        )));
     }
     let customer = Customer::create(&state.db, caller.organisation_id, &request).await?;
     Ok((StatusCode::CREATED, AppJson(customer)))

@@ -1,7 +1,7 @@
 //! `/api/v1/jobs` and `/api/v1/board`: the dispatcher's API. Ids are accepted as UUIDs or as
 //! automerge document ids/URLs.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -9,6 +9,7 @@ use sync_protocol::DocumentId;
 use uuid::Uuid;
 
 use super::json::AppJson;
+use super::json::{Path, Query};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::jobs::view::{Board, JobView};

@@ -1,8 +1,11 @@
-//! `AppJson<T>`: JSON bodies whose rejection is our error format, with a message saying what to fix.
+//! `AppJson<T>`, `Path<T>` and `Query<T>`: extractors whose rejection is our error format, with a
+//! message saying what to fix.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
@@ -31,5 +34,50 @@ where
 impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// Like `axum::extract::Path`, but a malformed segment (an id that is not a UUID) answers
+/// `{"error": ...}` like every other error instead of axum's plain text.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "the path is not what this endpoint takes: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Like `axum::extract::Query`, with the same error format as every other error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "the query string is not what this endpoint takes: {}",
+                rejection.body_text()
+            ))),
+        }
     }
 }

@@ -11,7 +11,7 @@ mod me;
 mod openapi;
 mod tiers;
 
-pub use json::AppJson;
+pub use json::{AppJson, Path, Query};
 
 use std::future::Future;
 

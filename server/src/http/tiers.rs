@@ -1,31 +1,103 @@
 //! Customer tiers (客户分类管理): recomputed per statistical period (a calendar year) from
 //! objective data only — the customer's completed jobs and the extra payments due on them — by
-//! thresholds the organisation sets. Every period's result is kept.
+//! thresholds the organisation sets: the three default tiers (key, regular, prospect), or one to
+//! five stars. Every period's result is kept.
 //!
 //! - `GET/PUT /api/v1/tier-rules` (admin sets; dispatchers read)
 //! - `POST /api/v1/tiers/recompute` `{"period": "2026"}` (admin)
 //! - `GET /api/v1/customers/{id}/tiers` (the customer's history)
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::json::AppJson;
+use super::json::Path;
 use crate::auth::Caller;
-use crate::directory::{Customer, Role};
+use crate::directory::{Customer, Role, TierScheme};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
+/// The organisation's tier scheme and thresholds. Fields left out of a `PUT` take their
+/// defaults, so an organisation that never uses stars need not mention them.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierRules {
+    /// `three_tiers` (key, regular, prospect) or `stars` (one to five).
+    #[serde(default)]
+    scheme: TierScheme,
     /// A customer whose payments in the period reach this (minor units) is a key customer.
+    #[serde(default = "default_key_min_spend")]
     key_min_spend_minor: i64,
     /// ...or who had at least this many completed jobs.
+    #[serde(default = "default_key_min_jobs")]
     key_min_jobs: i32,
     /// At least this many completed jobs make a regular customer; fewer, a prospect.
+    #[serde(default = "default_regular_min_jobs")]
     regular_min_jobs: i32,
+    /// Stars: the spend (minor units) that earns two, three, four and five stars...
+    #[serde(default = "default_star_min_spend")]
+    star_min_spend_minor: [i64; 4],
+    /// ...or the completed jobs that do; one star otherwise.
+    #[serde(default = "default_star_min_jobs")]
+    star_min_jobs: [i32; 4],
+}
+
+fn default_key_min_spend() -> i64 {
+    1_000_000
+}
+fn default_key_min_jobs() -> i32 {
+    10
+}
+fn default_regular_min_jobs() -> i32 {
+    1
+}
+fn default_star_min_spend() -> [i64; 4] {
+    [100_000, 300_000, 600_000, 1_000_000]
+}
+fn default_star_min_jobs() -> [i32; 4] {
+    [1, 3, 6, 10]
+}
+
+impl Default for TierRules {
+    fn default() -> Self {
+        Self {
+            scheme: TierScheme::default(),
+            key_min_spend_minor: default_key_min_spend(),
+            key_min_jobs: default_key_min_jobs(),
+            regular_min_jobs: default_regular_min_jobs(),
+            star_min_spend_minor: default_star_min_spend(),
+            star_min_jobs: default_star_min_jobs(),
+        }
+    }
+}
+
+impl TierRules {
+    fn check(&self) -> Result<(), ApiError> {
+        if self.key_min_spend_minor <= 0 || self.key_min_jobs <= 0 || self.regular_min_jobs <= 0 {
+            return Err(ApiError::BadRequest(
+                "every threshold must be positive".into(),
+            ));
+        }
+        let rising = |name: &str, ok: bool| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ApiError::BadRequest(format!(
+                    "{name} lists the thresholds for 2, 3, 4 and 5 stars: positive and never falling"
+                )))
+            }
+        };
+        rising(
+            "star_min_spend_minor",
+            self.star_min_spend_minor[0] > 0 && self.star_min_spend_minor.is_sorted(),
+        )?;
+        rising(
+            "star_min_jobs",
+            self.star_min_jobs[0] > 0 && self.star_min_jobs.is_sorted(),
+        )
+    }
 }
 
 pub async fn rules(
@@ -37,38 +109,61 @@ pub async fn rules(
 }
 
 async fn current_rules(app: &AppState, organisation: Uuid) -> Result<TierRules, sqlx::Error> {
-    sqlx::query_as(
-        r#"select coalesce(max(key_min_spend_minor), 1000000) as key_min_spend_minor,
-                  coalesce(max(key_min_jobs), 10) as key_min_jobs,
-                  coalesce(max(regular_min_jobs), 1) as regular_min_jobs
+    type Row = (String, i64, i32, i32, Vec<i64>, Vec<i32>);
+    let row: Option<Row> = sqlx::query_as(
+        r#"select scheme, key_min_spend_minor, key_min_jobs, regular_min_jobs,
+                  star_min_spend_minor, star_min_jobs
            from tier_rules where organisation_id = $1"#,
     )
     .bind(organisation)
-    .fetch_one(&app.db)
-    .await
+    .fetch_optional(&app.db)
+    .await?;
+    let Some((scheme, key_spend, key_jobs, regular_jobs, star_spend, star_jobs)) = row else {
+        return Ok(TierRules::default());
+    };
+    let four =
+        |what: &str| sqlx::Error::Decode(format!("{what} does not hold four thresholds").into());
+    Ok(TierRules {
+        scheme: if scheme == "stars" {
+            TierScheme::Stars
+        } else {
+            TierScheme::ThreeTiers
+        },
+        key_min_spend_minor: key_spend,
+        key_min_jobs: key_jobs,
+        regular_min_jobs: regular_jobs,
+        star_min_spend_minor: star_spend
+            .try_into()
+            .map_err(|_| four("star_min_spend_minor"))?,
+        star_min_jobs: star_jobs.try_into().map_err(|_| four("star_min_jobs"))?,
+    })
 }
 
+/// Sets the scheme and thresholds. Customers keep their tier until the next recomputation, which
+/// ranks them by the new rules.
 pub async fn set_rules(
     State(app): State<AppState>,
     caller: Caller,
     AppJson(rules): AppJson<TierRules>,
 ) -> Result<AppJson<TierRules>, ApiError> {
     caller.require(&[Role::Admin])?;
-    if rules.key_min_spend_minor <= 0 || rules.key_min_jobs <= 0 || rules.regular_min_jobs <= 0 {
-        return Err(ApiError::BadRequest(
-            "every threshold must be positive".into(),
-        ));
-    }
+    rules.check()?;
     sqlx::query(
-        r#"insert into tier_rules (organisation_id, key_min_spend_minor, key_min_jobs, regular_min_jobs)
-           values ($1, $2, $3, $4)
+        r#"insert into tier_rules (organisation_id, key_min_spend_minor, key_min_jobs, regular_min_jobs,
+                                   scheme, star_min_spend_minor, star_min_jobs)
+           values ($1, $2, $3, $4, $5, $6, $7)
            on conflict (organisation_id) do update set key_min_spend_minor = excluded.key_min_spend_minor,
-               key_min_jobs = excluded.key_min_jobs, regular_min_jobs = excluded.regular_min_jobs"#,
+               key_min_jobs = excluded.key_min_jobs, regular_min_jobs = excluded.regular_min_jobs,
+               scheme = excluded.scheme, star_min_spend_minor = excluded.star_min_spend_minor,
+               star_min_jobs = excluded.star_min_jobs"#,
     )
     .bind(caller.organisation_id)
     .bind(rules.key_min_spend_minor)
     .bind(rules.key_min_jobs)
     .bind(rules.regular_min_jobs)
+    .bind(rules.scheme.as_str())
+    .bind(&rules.star_min_spend_minor[..])
+    .bind(&rules.star_min_jobs[..])
     .execute(&app.db)
     .await?;
     Ok(AppJson(rules))
@@ -110,7 +205,13 @@ pub async fn recompute(
     let rows: Vec<PeriodTier> = sqlx::query_as(
         r#"insert into customer_tiers (customer_id, organisation_id, period, tier, spend_minor, completed_jobs)
            select c.id, c.organisation_id, $2,
-                  case when coalesce(s.spend, 0) >= $3 or coalesce(s.jobs, 0) >= $4 then 'key'
+                  case when $7 = 'stars' then
+                           -- Thresholds never fall, so the levels reached form a prefix: the
+                           -- count of levels reached by spend or by jobs is the stars above one.
+                           'stars_' || (1 + (select count(*) from unnest($8::bigint[], $9::int[]) as t(spend, jobs)
+                                             where coalesce(s.spend, 0) >= t.spend
+                                                or coalesce(s.jobs, 0) >= t.jobs))
+                       when coalesce(s.spend, 0) >= $3 or coalesce(s.jobs, 0) >= $4 then 'key'
                        when coalesce(s.jobs, 0) >= $5 then 'regular'
                        else 'prospect' end,
                   coalesce(s.spend, 0), coalesce(s.jobs, 0)
@@ -133,6 +234,9 @@ pub async fn recompute(
     .bind(rules.key_min_jobs)
     .bind(rules.regular_min_jobs)
     .bind(f64::from(year))
+    .bind(rules.scheme.as_str())
+    .bind(&rules.star_min_spend_minor[..])
+    .bind(&rules.star_min_jobs[..])
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query(

@@ -62,6 +62,11 @@ impl NewEndpoint {
             return Err(Invalid::Url);
         }
         let url: Url = self.url.parse().map_err(|_| Invalid::Url)?;
+        // What is stored and signed for is the normalised form (punycode host,
+        // percent-encoding), which may be longer than what was sent.
+        if url.as_str().len() > MAX_URL {
+            return Err(Invalid::Url);
+        }
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(Invalid::Url);
         }
@@ -147,6 +152,8 @@ impl Endpoint {
     }
 
     /// Enables or disables (with `reason`) an endpoint; `None` if it is not the organisation's.
+    /// Disabling an endpoint already disabled keeps the first reason and time (a 410 from the
+    /// receiver is not hidden by an admin's later click).
     pub async fn set_enabled(
         db: impl PgExecutor<'_>,
         organisation: Uuid,
@@ -158,8 +165,10 @@ impl Endpoint {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update webhook_endpoints
              set enabled = $3,
-                 disabled_reason = case when $3 then null else $4 end,
-                 disabled_at = case when $3 then null else now() end
+                 disabled_reason = case when $3 then null
+                                        when not enabled then disabled_reason else $4 end,
+                 disabled_at = case when $3 then null
+                                    when not enabled then disabled_at else now() end
              where organisation_id = $1 and id = $2
              returning {COLUMNS}"
         )))

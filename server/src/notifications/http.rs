@@ -4,7 +4,7 @@
 use std::fmt;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
 use crate::http::{AppJson, JSON_BODY_LIMIT};
+use crate::http::{Path, Query};
 use crate::state::AppState;
 
 /// The webhook routes, to merge into the server's router.
@@ -145,9 +146,18 @@ async fn replay(
             ));
         }
     };
-    Endpoint::find(&state.db, caller.organisation_id, id)
+    let endpoint = Endpoint::find(&state.db, caller.organisation_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if !endpoint.enabled {
+        return Err(ApiError::Conflict(format!(
+            "the endpoint is disabled ({}); enable it (POST /api/v1/webhooks/{id}/enable), then replay",
+            endpoint
+                .disabled_reason
+                .as_deref()
+                .unwrap_or("no reason recorded")
+        )));
+    }
     let queued = deliveries::replay(&state.db, caller.organisation_id, id, which).await?;
     if queued == 0 && matches!(which, Replay::Event(_)) {
         return Err(ApiError::Unprocessable(

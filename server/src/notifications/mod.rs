@@ -30,7 +30,12 @@ pub use settings::{WebhookSettings, design_schedule};
 pub use worker::deliver;
 
 /// Event types endpoints may subscribe to.
-pub const EVENT_TYPES: &[&str] = &["job.completed", "job.needs_review", "job.reopened"];
+pub const EVENT_TYPES: &[&str] = &[
+    "job.completed",
+    "job.needs_review",
+    "job.reopened",
+    "revisit.outcome_recorded",
+];
 
 /// Our own wake-up channel: a delivery became due now (replay, endpoint enabled again).
 pub const WAKE_CHANNEL: &str = "fieldsync_webhooks";

@@ -1,7 +1,7 @@
 //! `/api/v1/revisits`: the queue, claiming, recording outcomes, the archive export, the policy.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
 use crate::http::AppJson;
+use crate::http::{Path, Query};
 use crate::outbox;
 use crate::state::AppState;
 
@@ -334,7 +335,16 @@ fn csv_cell(text: &str) -> String {
 pub struct Policy {
     complaint_due_hours: i32,
     regular_due_hours: i32,
+    /// The scheduled revisit of key customers (and of customers with enough stars), in days
+    /// after completion.
     key_customer_extra_days: i32,
+    /// Where customers are ranked with stars: the fewest stars that earn the scheduled revisit.
+    #[serde(default = "default_scheduled_min_stars")]
+    scheduled_min_stars: i32,
+}
+
+fn default_scheduled_min_stars() -> i32 {
+    5
 }
 
 async fn policy(State(app): State<AppState>, caller: Caller) -> Result<AppJson<Policy>, ApiError> {
@@ -342,7 +352,8 @@ async fn policy(State(app): State<AppState>, caller: Caller) -> Result<AppJson<P
     let policy = sqlx::query_as(
         r#"select coalesce(max(complaint_due_hours), 24) as complaint_due_hours,
                   coalesce(max(regular_due_hours), 72) as regular_due_hours,
-                  coalesce(max(key_customer_extra_days), 30) as key_customer_extra_days
+                  coalesce(max(key_customer_extra_days), 30) as key_customer_extra_days,
+                  coalesce(max(scheduled_min_stars), 5) as scheduled_min_stars
            from revisit_policies where organisation_id = $1"#,
     )
     .bind(caller.organisation_id)
@@ -363,17 +374,25 @@ async fn set_policy(
     {
         return Err(ApiError::BadRequest("every period must be positive".into()));
     }
+    if !(1..=5).contains(&policy.scheduled_min_stars) {
+        return Err(ApiError::BadRequest(
+            "scheduled_min_stars is between 1 and 5".into(),
+        ));
+    }
     sqlx::query(
-        r#"insert into revisit_policies (organisation_id, complaint_due_hours, regular_due_hours, key_customer_extra_days)
-           values ($1, $2, $3, $4)
+        r#"insert into revisit_policies (organisation_id, complaint_due_hours, regular_due_hours,
+                                         key_customer_extra_days, scheduled_min_stars)
+           values ($1, $2, $3, $4, $5)
            on conflict (organisation_id) do update set complaint_due_hours = excluded.complaint_due_hours,
                regular_due_hours = excluded.regular_due_hours,
-               key_customer_extra_days = excluded.key_customer_extra_days"#,
+               key_customer_extra_days = excluded.key_customer_extra_days,
+               scheduled_min_stars = excluded.scheduled_min_stars"#,
     )
     .bind(caller.organisation_id)
     .bind(policy.complaint_due_hours)
     .bind(policy.regular_due_hours)
     .bind(policy.key_customer_extra_days)
+    .bind(policy.scheduled_min_stars)
     .execute(&app.db)
     .await?;
     Ok(AppJson(policy))

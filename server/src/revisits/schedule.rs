@@ -4,6 +4,8 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::directory::Tier;
+
 #[derive(sqlx::FromRow)]
 struct Context {
     organisation_id: Uuid,
@@ -12,6 +14,7 @@ struct Context {
     complaint_due_hours: i32,
     regular_due_hours: i32,
     key_customer_extra_days: i32,
+    scheduled_min_stars: i32,
 }
 
 pub async fn schedule_revisits(
@@ -23,7 +26,8 @@ pub async fn schedule_revisits(
         r#"select j.organisation_id, j.customer_id, c.tier,
                   coalesce(p.complaint_due_hours, 24) as complaint_due_hours,
                   coalesce(p.regular_due_hours, 72) as regular_due_hours,
-                  coalesce(p.key_customer_extra_days, 30) as key_customer_extra_days
+                  coalesce(p.key_customer_extra_days, 30) as key_customer_extra_days,
+                  coalesce(p.scheduled_min_stars, 5) as scheduled_min_stars
            from jobs j
            left join customers c on c.id = j.customer_id
            left join revisit_policies p on p.organisation_id = j.organisation_id
@@ -38,11 +42,26 @@ pub async fn schedule_revisits(
         ("completed_job", context.regular_due_hours)
     };
     insert(tx, &context, job, reason, i64::from(hours) * 3600).await?;
-    if context.tier.as_deref() == Some("key") {
+    if context.scheduled_revisits() {
         let seconds = i64::from(context.key_customer_extra_days) * 86_400;
         insert(tx, &context, job, "key_customer_scheduled", seconds).await?;
     }
     Ok(())
+}
+
+impl Context {
+    /// Key customers, and customers with at least the policy's stars, get a scheduled revisit
+    /// besides the one after the job (对大客户建立定时回访制度).
+    fn scheduled_revisits(&self) -> bool {
+        let tier = self.tier.clone().and_then(|t| Tier::try_from(t).ok());
+        match tier {
+            Some(Tier::Key) => true,
+            Some(tier) => tier
+                .stars()
+                .is_some_and(|stars| i32::from(stars) >= self.scheduled_min_stars),
+            None => false,
+        }
+    }
 }
 
 async fn insert(

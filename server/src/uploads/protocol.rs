@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{options, patch};
@@ -21,6 +21,7 @@ use super::{finish, metadata, objects};
 use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
+use crate::http::Path;
 use crate::jobs::{DocumentAccess, document_access};
 use crate::state::AppState;
 

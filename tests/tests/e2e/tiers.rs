@@ -106,3 +106,180 @@ async fn tiers_are_recomputed_per_period_from_completed_jobs_and_kept() {
         "a person does not set tiers; only the recomputation does"
     );
 }
+
+/// The reasons of the revisit tasks made for `job`.
+async fn revisit_reasons(app: &TestApp, token: &str, job: &Value) -> Vec<String> {
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits?status=all")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut reasons: Vec<String> = tasks
+        .iter()
+        .filter(|t| t["job_id"] == job["id"])
+        .map(|t| t["reason"].as_str().unwrap().to_owned())
+        .collect();
+    reasons.sort();
+    reasons
+}
+
+#[tokio::test]
+async fn an_organisation_ranking_by_stars_gets_scheduled_revisits_from_the_stars_it_chose() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app
+        .staff(
+            crew.organisation,
+            "赵敏",
+            fieldsync_server::directory::Role::Admin,
+        )
+        .await;
+    let evidence = Evidence {
+        card: harness::images::noise_png(100, 80, 5),
+        signature: harness::images::noise_png(60, 24, 6),
+    };
+    let put = |path: &'static str, body: Value| {
+        app.http
+            .put(app.url(path))
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+    };
+    let year = chrono::Utc::now().year().to_string();
+
+    // Three tiers (the default): the key customer's job gets a scheduled revisit too.
+    let first = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &first, &evidence).await;
+    assert_eq!(
+        revisit_reasons(&app, &crew.dispatcher.token, &first).await,
+        ["completed_job", "key_customer_scheduled"]
+    );
+
+    // Bad star thresholds are refused whole; the rules stay as they were.
+    for bad in [
+        json!({"scheme": "stars", "star_min_jobs": [1, 3, 2, 4]}),
+        json!({"scheme": "stars", "star_min_jobs": [0, 1, 2, 3]}),
+        json!({"scheme": "stars", "star_min_spend_minor": [1, 2, 3]}),
+        json!({"scheme": "five_tiers"}),
+    ] {
+        let response = put("/api/v1/tier-rules", bad.clone()).await.unwrap();
+        assert!(response.status().is_client_error(), "{bad}");
+    }
+    let rules: Value = app
+        .get("/api/v1/tier-rules")
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rules["scheme"], "three_tiers", "{rules}");
+
+    let response = put(
+        "/api/v1/tier-rules",
+        json!({"scheme": "stars", "star_min_jobs": [1, 2, 3, 4]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let rules: Value = response.json().await.unwrap();
+    assert_eq!(
+        rules["star_min_spend_minor"],
+        json!([100000, 300000, 600000, 1000000])
+    );
+
+    // Customers are now ranked with stars: a new one is given stars, not a word of the old scheme.
+    let customer = |tier: &'static str| {
+        app.post("/api/v1/customers")
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({"name": "孙丽", "address": "杭州市西湖区文三路90号", "tier": tier}))
+            .send()
+    };
+    let refused = customer("key").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let message = refused.text().await.unwrap();
+    assert!(message.contains("stars_1 to stars_5"), "{message}");
+    let newcomer: Value = customer("stars_1").await.unwrap().json().await.unwrap();
+
+    // One completed job this year reaches the two-star job threshold; no job, one star.
+    let rows: Vec<Value> = app
+        .post("/api/v1/tiers/recompute")
+        .bearer_auth(&admin.token)
+        .json(&json!({"period": year}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tier_of = |id: &Value| {
+        rows.iter()
+            .find(|r| &r["customer_id"] == id)
+            .map(|r| r["tier"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(tier_of(&json!(crew.customer)).as_deref(), Some("stars_2"));
+    assert_eq!(tier_of(&newcomer["id"]).as_deref(), Some("stars_1"));
+
+    // The policy asks three stars for a scheduled revisit: a two-star customer gets none...
+    let policy = put(
+        "/api/v1/revisit-policy",
+        json!({"complaint_due_hours": 24, "regular_due_hours": 72,
+               "key_customer_extra_days": 30, "scheduled_min_stars": 3}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(policy.status(), 200);
+    let second = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &second, &evidence).await;
+    assert_eq!(
+        revisit_reasons(&app, &crew.dispatcher.token, &second).await,
+        ["completed_job"]
+    );
+
+    // ...two stars are enough once the policy says so.
+    let policy = put(
+        "/api/v1/revisit-policy",
+        json!({"complaint_due_hours": 24, "regular_due_hours": 72,
+               "key_customer_extra_days": 30, "scheduled_min_stars": 2}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(policy.status(), 200);
+    let third = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &third, &evidence).await;
+    assert_eq!(
+        revisit_reasons(&app, &crew.dispatcher.token, &third).await,
+        ["completed_job", "key_customer_scheduled"]
+    );
+    for stars in [0, 6] {
+        let refused = put(
+            "/api/v1/revisit-policy",
+            json!({"complaint_due_hours": 24, "regular_due_hours": 72,
+                   "key_customer_extra_days": 30, "scheduled_min_stars": stars}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(refused.status(), 400, "{stars} stars");
+    }
+
+    // Revisit callers see the customer's stars on the task.
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits")
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!tasks.is_empty());
+    assert!(
+        tasks.iter().all(|t| t["customer_tier"] == "stars_2"),
+        "{tasks:?}"
+    );
+}

@@ -129,6 +129,30 @@ async fn a_410_disables_the_endpoint_and_stops_deliveries() {
     .await;
     assert_eq!(world.log(&endpoint.id, None).await.len(), 1);
     assert_eq!(receiver.requests().len(), 1, "one request, then none");
+
+    // A replay would sit unsent behind the disabled endpoint: refused with what to do.
+    let (status, body) = world
+        .replay(&endpoint.id, json!({ "event_id": first.event_id }))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("410 Gone") && message.contains("enable"),
+        "{message}"
+    );
+    // An admin disabling it again does not hide why the receiver turned it off.
+    let again: Value = world
+        .http
+        .post(world.url(&format!("/api/v1/webhooks/{}/disable", endpoint.id)))
+        .bearer_auth(&world.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["disabled_reason"], listed["disabled_reason"]);
+    assert_eq!(again["disabled_at"], listed["disabled_at"]);
 }
 
 #[tokio::test]
@@ -362,6 +386,11 @@ async fn registration_refuses_internal_targets_and_bad_requests_and_hides_other_
             "long url",
         ),
         (
+            // 1,020 characters as sent, 6,000 bytes once percent-encoded for storage.
+            json!({ "url": format!("https://hooks.example.com/{}", "é".repeat(1000)), "events": ["job.completed"] }),
+            "long url once normalised",
+        ),
+        (
             json!({ "url": "https://user:pw@hooks.example.com/", "events": ["job.completed"] }),
             "credentials",
         ),
@@ -372,15 +401,22 @@ async fn registration_refuses_internal_targets_and_bad_requests_and_hides_other_
     ] {
         let (status, answer) = register(admin.token.clone(), body).await;
         assert_eq!(status, 400, "{why}: {answer}");
+        if why.starts_with("long url") {
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.contains("at most 2048"), "{why}: {message}");
+        }
     }
-    let public = json!({ "url": "https://93.184.215.14/hooks", "events": ["job.completed", "job.completed"], "description": "CRM" });
+    let public = json!({ "url": "https://93.184.215.14/hooks", "events": ["job.completed", "revisit.outcome_recorded", "job.completed"], "description": "CRM" });
     let (status, _) = register(dispatcher.token.clone(), public.clone()).await;
     assert_eq!(status, 403, "admins only");
 
     let (status, created) = register(admin.token.clone(), public).await;
     assert_eq!(status, 201, "{created}");
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
-    assert_eq!(created["events"], json!(["job.completed"]));
+    assert_eq!(
+        created["events"],
+        json!(["job.completed", "revisit.outcome_recorded"])
+    );
     assert_eq!(created["enabled"], true);
     let id = created["id"].as_str().unwrap().to_owned();
     let listed: Value = app
@@ -412,6 +448,31 @@ async fn registration_refuses_internal_targets_and_bad_requests_and_hides_other_
             .unwrap();
         assert_eq!(response.status(), 404, "{method} {path}");
     }
+    // A malformed id is a clear error in the API's format, not axum's plain text.
+    let malformed = app
+        .get("/api/v1/webhooks/not-an-id/deliveries?state=dead")
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body: Value = malformed.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    let malformed = app
+        .get(&format!("/api/v1/webhooks/{id}/deliveries?limit=many"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body: Value = malformed.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("query string"),
+        "{body}"
+    );
     let replay = app
         .post(&format!("/api/v1/webhooks/{id}/replay"))
         .bearer_auth(&stranger.token)

@@ -324,9 +324,23 @@ async fn receive_leased(
         ));
     }
     let received = record.received + progress.bytes;
+    let pending_from = received - progress.pending.len() as i64;
+    let pending = if progress.new_parts.is_empty() {
+        // Only this PATCH's bytes are new; what was pending before is stored already.
+        let brought = &progress.pending[record.pending.len()..];
+        record::Pending::Append {
+            at: record.received,
+            bytes: brought,
+        }
+    } else {
+        record::Pending::Replace {
+            at: pending_from,
+            bytes: &progress.pending,
+        }
+    };
     let mut parts = record.parts.clone();
     parts.extend(progress.new_parts);
-    record::progress(&app.db, id, received, &progress.pending, &parts).await?;
+    record::progress(&app.db, id, received, pending, &parts).await?;
     if received == record.length {
         record.received = received;
         record.parts = parts;

@@ -39,8 +39,11 @@ pub struct UploadRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// `pending` is assembled from the upload's chunk rows, in file order.
 const COLUMNS: &str = "id, organisation_id, job_id, uploaded_by, kind, content_type, sha256, \
-    length, received, pending, multipart_id, parts, state, failure, expires_at";
+    length, received, multipart_id, parts, state, failure, expires_at, \
+    (select coalesce(string_agg(c.bytes, ''::bytea order by c.start_offset), ''::bytea) \
+     from upload_pending_chunks c where c.upload_id = uploads.id) as pending";
 
 pub async fn create(
     db: impl PgExecutor<'_>,
@@ -124,25 +127,56 @@ pub async fn set_multipart(
     Ok(())
 }
 
-/// Saves the progress of a PATCH and gives the lease back.
+/// What one PATCH leaves to keep with the upload.
+#[derive(Debug, Clone, Copy)]
+pub enum Pending<'a> {
+    /// No part went out: these bytes, starting at `at` in the file, follow what was pending.
+    Append { at: i64, bytes: &'a [u8] },
+    /// Parts went out: what was pending is gone; these bytes, starting at `at`, are all that is
+    /// left.
+    Replace { at: i64, bytes: &'a [u8] },
+}
+
+/// Saves the progress of a PATCH and gives the lease back, in one transaction. Only the bytes
+/// the PATCH brought are written, not everything pending again.
 pub async fn progress(
-    db: impl PgExecutor<'_>,
+    db: &sqlx::PgPool,
     id: Uuid,
     received: i64,
-    pending: &[u8],
+    pending: Pending<'_>,
     parts: &[StoredPart],
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let (at, bytes) = match pending {
+        Pending::Append { at, bytes } => (at, bytes),
+        Pending::Replace { at, bytes } => {
+            sqlx::query("delete from upload_pending_chunks where upload_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (at, bytes)
+        }
+    };
+    if !bytes.is_empty() {
+        sqlx::query(
+            "insert into upload_pending_chunks (upload_id, start_offset, bytes) values ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(bytes)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
-        r#"update uploads set received = $2, pending = $3, parts = $4, lease_until = null
+        r#"update uploads set received = $2, parts = $3, lease_until = null
            where id = $1"#,
     )
     .bind(id)
     .bind(received)
-    .bind(pending)
     .bind(sqlx::types::Json(parts))
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 pub async fn mark(
@@ -151,8 +185,10 @@ pub async fn mark(
     state: &str,
     failure: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    // One statement, so that it joins the caller's transaction when it has one.
     sqlx::query(
-        r#"update uploads set state = $2, failure = $3, pending = ''::bytea, lease_until = null,
+        r#"with cleared as (delete from upload_pending_chunks where upload_id = $1)
+           update uploads set state = $2, failure = $3, lease_until = null,
                   completed_at = case when $2 = 'complete' then now() else completed_at end
            where id = $1"#,
     )

@@ -429,3 +429,90 @@ async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at
         Some(sha)
     );
 }
+
+#[tokio::test]
+async fn each_patch_keeps_only_its_own_bytes_until_a_part_goes_out() {
+    use base64::Engine;
+    use fieldsync_server::uploads::PART_BYTES;
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    // Over one part: the third PATCH sends the first part to object storage.
+    let bytes = photo(PART_BYTES + 2_000_000, 33);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let metadata = format!(
+        "sha256 {},job_id {},kind {},content_type {}",
+        b64(&sha),
+        b64(job["id"].as_str().unwrap()),
+        b64("cleanup"),
+        b64("image/png")
+    );
+    let created = app
+        .post("/api/v1/uploads")
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let location = if location.starts_with("http") {
+        location
+    } else {
+        app.url(&location)
+    };
+    let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
+    let kept = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "select count(*), coalesce(sum(length(bytes)), 0)::bigint
+             from upload_pending_chunks where upload_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+    };
+
+    let chunk = 3 * 1024 * 1024;
+    let mut offset = 0;
+    let mut since_part = 0;
+    while offset < bytes.len() {
+        let end = (offset + chunk).min(bytes.len());
+        let response = app
+            .http
+            .patch(&location)
+            .bearer_auth(&crew.technician.token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            .body(bytes[offset..end].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+        since_part += 1;
+        if end / PART_BYTES > offset / PART_BYTES {
+            since_part = usize::from(end % PART_BYTES > 0);
+        }
+        offset = end;
+        if offset < bytes.len() {
+            // What is kept is exactly what has not gone out in a part, one row per PATCH.
+            assert_eq!(
+                kept().await,
+                (since_part as i64, (offset % PART_BYTES) as i64),
+                "after {offset} bytes"
+            );
+        }
+    }
+    assert_eq!(kept().await, (0, 0), "nothing kept once stored");
+    assert_eq!(
+        stored_sha256(&app, &format!("sha256/{sha}"))
+            .await
+            .as_deref(),
+        Some(sha.as_str())
+    );
+}

@@ -30,6 +30,7 @@ pub struct UploadRecord {
     pub sha256: String,
     pub length: i64,
     pub received: i64,
+    /// Received, not yet sent in a part; read only by [`lease`] (empty from [`find`]).
     pub pending: Vec<u8>,
     pub multipart_id: Option<String>,
     #[sqlx(json)]
@@ -39,11 +40,17 @@ pub struct UploadRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `pending` is assembled from the upload's chunk rows, in file order.
+/// With `pending` assembled from the upload's chunk rows, in file order: for the request that
+/// holds the lease, the only one that uses the bytes.
 const COLUMNS: &str = "id, organisation_id, job_id, uploaded_by, kind, content_type, sha256, \
     length, received, multipart_id, parts, state, failure, expires_at, \
     (select coalesce(string_agg(c.bytes, ''::bytea order by c.start_offset), ''::bytea) \
      from upload_pending_chunks c where c.upload_id = uploads.id) as pending";
+
+/// The same with `pending` left empty, for looking at an upload's state.
+const STATE_COLUMNS: &str = "id, organisation_id, job_id, uploaded_by, kind, content_type, \
+    sha256, length, received, multipart_id, parts, state, failure, expires_at, \
+    ''::bytea as pending";
 
 pub async fn create(
     db: impl PgExecutor<'_>,
@@ -73,14 +80,15 @@ pub async fn create(
     Ok(id)
 }
 
-/// The upload if `caller` made it (anyone else learns nothing).
+/// The upload if `caller` made it (anyone else learns nothing), without its pending bytes
+/// (`pending` is empty; [`lease`] reads them).
 pub async fn find(
     db: impl PgExecutor<'_>,
     caller: &Caller,
     id: Uuid,
 ) -> Result<Option<UploadRecord>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from uploads where id = $1 and uploaded_by = $2"
+        "select {STATE_COLUMNS} from uploads where id = $1 and uploaded_by = $2"
     )))
     .bind(id)
     .bind(caller.staff_id)
@@ -203,7 +211,7 @@ pub async fn mark(
 /// Uploads past their expiry that never completed, for the sweeper.
 pub async fn expired(db: impl PgExecutor<'_>) -> Result<Vec<UploadRecord>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from uploads where state = 'receiving' and expires_at < now() limit 100"
+        "select {STATE_COLUMNS} from uploads where state = 'receiving' and expires_at < now() limit 100"
     )))
     .fetch_all(db)
     .await

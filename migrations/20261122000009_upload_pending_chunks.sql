@@ -15,3 +15,7 @@ insert into upload_pending_chunks (upload_id, start_offset, bytes)
 select id, received - length(pending), pending from uploads where length(pending) > 0;
 
 alter table uploads drop column pending;
+
+-- Who holds the lease: a request writes its progress only while the lease is still its own, so
+-- a request that overran its lease (or an upload ended meanwhile) writes nothing.
+alter table uploads add column lease_id uuid;

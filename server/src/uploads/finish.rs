@@ -84,9 +84,17 @@ pub async fn complete_detached(
     last: Bytes,
 ) -> Result<(), ApiError> {
     let (app, caller) = (app.clone(), caller.clone());
-    tokio::spawn(async move { complete(&app, &caller, &upload, last).await })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("finishing an upload stopped: {e}")))?
+    tokio::spawn(async move {
+        let outcome = complete(&app, &caller, &upload, last).await;
+        if outcome.is_err() {
+            // Marked failed (a refusal), or stopped by an error before marking: either way the
+            // lease held since the last byte is given back, so a later HEAD can finish it.
+            record::release(&app.db, &upload).await?;
+        }
+        outcome
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("finishing an upload stopped: {e}")))?
 }
 
 /// Verifies and stores a fully received upload. On any refusal the upload is marked failed,

@@ -166,17 +166,22 @@ async fn status(
         // Every byte arrived but finishing was cut off (the server stopped on the way): finish
         // now, so that an offset equal to the length always means stored and verified.
         // In a task of its own, like a PATCH: a lease once taken is always given back.
-        let (task_app, task_caller) = (app.clone(), caller.clone());
+        let (task_app, task_caller, length) = (app.clone(), caller.clone(), record.length);
         tokio::spawn(async move {
-            let leased = record::lease(&task_app.db, &task_caller, id)
-                .await?
-                .ok_or(ApiError::Unavailable)?;
+            // No lease: another request is finishing it right now (or just did).
+            let Some(leased) = record::lease(&task_app.db, &task_caller, id, Some(length)).await?
+            else {
+                return Ok(());
+            };
             let last = Bytes::from(leased.pending.clone());
             finish::complete_detached(&task_app, &task_caller, leased, last).await
         })
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("finishing an upload stopped: {e}")))??;
         record = live(&app, &caller, id).await?;
+        if record.state == "receiving" {
+            return Err(ApiError::Unavailable);
+        }
     }
     Ok((
         StatusCode::OK,
@@ -283,17 +288,34 @@ async fn receive(
             .acquire_owned()
             .await
             .map_err(|_| ApiError::Unavailable)?;
-        let record = record::lease(&app.db, &caller, id).await?.ok_or_else(|| {
-            ApiError::Conflict(
-                "another request is uploading to this upload right now; ask with HEAD and \
-                 resume when it has finished"
-                    .into(),
-            )
-        })?;
-        receive_leased(&app, &caller, record, body, checksum).await
+        match record::lease(&app.db, &caller, id, Some(offset)).await? {
+            Some(record) => receive_leased(&app, &caller, record, body, checksum).await,
+            None => Err(lease_refused(&app, &caller, id, offset).await),
+        }
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("receiving an upload stopped: {e}")))?
+}
+
+/// Why a `PATCH` that passed the first look could not take the lease: the upload moved on
+/// meanwhile (an earlier request recorded its bytes, or it ended), or a request holds it.
+async fn lease_refused(app: &AppState, caller: &Caller, id: Uuid, offset: i64) -> ApiError {
+    let current = match live(app, caller, id).await {
+        Ok(current) => current,
+        Err(error) => return error,
+    };
+    if current.received != offset {
+        ApiError::Conflict(format!(
+            "Upload-Offset is {offset} but the server now has {} bytes; ask with HEAD and resume from there",
+            current.received
+        ))
+    } else {
+        ApiError::Conflict(
+            "another request is uploading to this upload right now; ask with HEAD and resume \
+             when it has finished"
+                .into(),
+        )
+    }
 }
 
 /// Streams one `PATCH` body into the leased upload, records how far it got, and releases the
@@ -305,12 +327,11 @@ async fn receive_leased(
     body: Body,
     mut checksum: Option<ChunkChecksum>,
 ) -> Result<Response, ApiError> {
-    let id = record.id;
     let outcome = stream_into_parts(app, &mut record, body, checksum.as_mut()).await;
     let progress = match outcome {
         Ok(progress) => progress,
         Err(e) => {
-            record::release(&app.db, id).await?;
+            record::release(&app.db, &record).await?;
             return Err(e);
         }
     };
@@ -318,7 +339,7 @@ async fn receive_leased(
         && (progress.interrupted || !checksum.matches())
     {
         // Nothing of this request is kept; the parts it sent are overwritten by the retry.
-        record::release(&app.db, id).await?;
+        record::release(&app.db, &record).await?;
         return Err(ApiError::ChecksumMismatch(
             "the body does not match Upload-Checksum; nothing of it was kept, resend it".into(),
         ));
@@ -340,7 +361,13 @@ async fn receive_leased(
     };
     let mut parts = record.parts.clone();
     parts.extend(progress.new_parts);
-    record::progress(&app.db, id, received, pending, &parts).await?;
+    if !record::progress(&app.db, &record, received, pending, &parts).await? {
+        return Err(ApiError::Conflict(
+            "this upload changed while the request was received (it ended, or the request \
+             outlasted its lease and another took over); ask with HEAD and resume from there"
+                .into(),
+        ));
+    }
     if received == record.length {
         record.received = received;
         record.parts = parts;

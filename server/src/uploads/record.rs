@@ -38,19 +38,21 @@ pub struct UploadRecord {
     pub state: String,
     pub failure: Option<String>,
     pub expires_at: DateTime<Utc>,
+    /// The lease this record was read under, if it was read by [`lease`].
+    pub lease_id: Option<Uuid>,
 }
 
 /// With `pending` assembled from the upload's chunk rows, in file order: for the request that
 /// holds the lease, the only one that uses the bytes.
 const COLUMNS: &str = "id, organisation_id, job_id, uploaded_by, kind, content_type, sha256, \
-    length, received, multipart_id, parts, state, failure, expires_at, \
+    length, received, multipart_id, parts, state, failure, expires_at, lease_id, \
     (select coalesce(string_agg(c.bytes, ''::bytea order by c.start_offset), ''::bytea) \
      from upload_pending_chunks c where c.upload_id = uploads.id) as pending";
 
 /// The same with `pending` left empty, for looking at an upload's state.
 const STATE_COLUMNS: &str = "id, organisation_id, job_id, uploaded_by, kind, content_type, \
     sha256, length, received, multipart_id, parts, state, failure, expires_at, \
-    ''::bytea as pending";
+    null::uuid as lease_id, ''::bytea as pending";
 
 pub async fn create(
     db: impl PgExecutor<'_>,
@@ -96,26 +98,35 @@ pub async fn find(
     .await
 }
 
-/// Takes the lease for one PATCH; `None` if another request holds it.
+/// Takes the lease for one request, if the upload is still receiving, no other request holds
+/// it, and (when `at` is given) the server has exactly `at` bytes; `None` otherwise.
 pub async fn lease(
     db: impl PgExecutor<'_>,
     caller: &Caller,
     id: Uuid,
+    at: Option<i64>,
 ) -> Result<Option<UploadRecord>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        r#"update uploads set lease_until = now() + make_interval(secs => {LEASE_SECONDS})
-           where id = $1 and uploaded_by = $2 and (lease_until is null or lease_until < now())
+        r#"update uploads set lease_until = now() + make_interval(secs => {LEASE_SECONDS}),
+                  lease_id = $3
+           where id = $1 and uploaded_by = $2 and state = 'receiving'
+             and (lease_until is null or lease_until < now())
+             and ($4::bigint is null or received = $4)
            returning {COLUMNS}"#
     )))
     .bind(id)
     .bind(caller.staff_id)
+    .bind(Uuid::new_v4())
+    .bind(at)
     .fetch_optional(db)
     .await
 }
 
-pub async fn release(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("update uploads set lease_until = null where id = $1")
-        .bind(id)
+/// Gives a lease back, if it is still the holder's.
+pub async fn release(db: impl PgExecutor<'_>, upload: &UploadRecord) -> Result<(), sqlx::Error> {
+    sqlx::query("update uploads set lease_until = null where id = $1 and lease_id = $2")
+        .bind(upload.id)
+        .bind(upload.lease_id)
         .execute(db)
         .await?;
     Ok(())
@@ -145,21 +156,40 @@ pub enum Pending<'a> {
     Replace { at: i64, bytes: &'a [u8] },
 }
 
-/// Saves the progress of a PATCH and gives the lease back, in one transaction. Only the bytes
-/// the PATCH brought are written, not everything pending again.
+/// Saves the progress of a PATCH under its lease, in one transaction: the lease is given back,
+/// unless every byte has arrived (then it is kept until finishing marks the upload). Only the
+/// bytes the PATCH brought are written, not everything pending again. `false`, and nothing
+/// written, when the lease is no longer the request's or the upload ended meanwhile.
 pub async fn progress(
     db: &sqlx::PgPool,
-    id: Uuid,
+    upload: &UploadRecord,
     received: i64,
     pending: Pending<'_>,
     parts: &[StoredPart],
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    // The upload's row first, then its chunks: the order `mark` takes them in.
+    let held = sqlx::query(
+        r#"update uploads set received = $3, parts = $4,
+                  lease_until = case when $3 = length then lease_until end
+           where id = $1 and lease_id = $2 and state = 'receiving' and lease_until >= now()"#,
+    )
+    .bind(upload.id)
+    .bind(upload.lease_id)
+    .bind(received)
+    .bind(sqlx::types::Json(parts))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !held {
+        return Ok(false);
+    }
     let (at, bytes) = match pending {
         Pending::Append { at, bytes } => (at, bytes),
         Pending::Replace { at, bytes } => {
             sqlx::query("delete from upload_pending_chunks where upload_id = $1")
-                .bind(id)
+                .bind(upload.id)
                 .execute(&mut *tx)
                 .await?;
             (at, bytes)
@@ -169,22 +199,14 @@ pub async fn progress(
         sqlx::query(
             "insert into upload_pending_chunks (upload_id, start_offset, bytes) values ($1, $2, $3)",
         )
-        .bind(id)
+        .bind(upload.id)
         .bind(at)
         .bind(bytes)
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query(
-        r#"update uploads set received = $2, parts = $3, lease_until = null
-           where id = $1"#,
-    )
-    .bind(id)
-    .bind(received)
-    .bind(sqlx::types::Json(parts))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn mark(
@@ -193,12 +215,14 @@ pub async fn mark(
     state: &str,
     failure: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    // One statement, so that it joins the caller's transaction when it has one.
+    // One statement, so that it joins the caller's transaction when it has one. The delete
+    // needs the update's row, so the upload's row is locked first, as in `progress`.
     sqlx::query(
-        r#"with cleared as (delete from upload_pending_chunks where upload_id = $1)
-           update uploads set state = $2, failure = $3, lease_until = null,
-                  completed_at = case when $2 = 'complete' then now() else completed_at end
-           where id = $1"#,
+        r#"with marked as (
+               update uploads set state = $2, failure = $3, lease_until = null,
+                      completed_at = case when $2 = 'complete' then now() else completed_at end
+               where id = $1 returning id)
+           delete from upload_pending_chunks where upload_id in (select id from marked)"#,
     )
     .bind(id)
     .bind(state)

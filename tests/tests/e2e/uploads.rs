@@ -516,3 +516,103 @@ async fn each_patch_keeps_only_its_own_bytes_until_a_part_goes_out() {
         Some(sha.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_patch_still_arriving_when_its_upload_is_terminated_keeps_nothing() {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let bytes = photo(900_000, 41);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let metadata = format!(
+        "sha256 {},job_id {},kind {},content_type {}",
+        b64(&sha),
+        b64(job["id"].as_str().unwrap()),
+        b64("cleanup"),
+        b64("image/png")
+    );
+    let created = app
+        .post("/api/v1/uploads")
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", bytes.len().to_string())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let location = if location.starts_with("http") {
+        location
+    } else {
+        app.url(&location)
+    };
+    let url = reqwest::Url::parse(&location).unwrap();
+    let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
+
+    // A PATCH of 500,000 bytes, half of them sent: the server is receiving it.
+    let address = reqwest::Url::parse(&app.base_url).unwrap();
+    let mut socket =
+        tokio::net::TcpStream::connect((address.host_str().unwrap(), address.port().unwrap()))
+            .await
+            .unwrap();
+    let head = format!(
+        "PATCH {} HTTP/1.1\r\nhost: fieldsync\r\nauthorization: Bearer {}\r\n\
+         tus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
+         content-type: application/offset+octet-stream\r\ncontent-length: 500000\r\n\r\n",
+        url.path(),
+        crew.technician.token,
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&bytes[..250_000]).await.unwrap();
+    socket.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Meanwhile the tablet gives the upload up.
+    let terminated = app
+        .http
+        .delete(&location)
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminated.status(), 204);
+
+    // The rest of the body arrives: the PATCH is refused and keeps nothing.
+    socket.write_all(&bytes[250_000..500_000]).await.unwrap();
+    socket.flush().await.unwrap();
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), socket.read(&mut answer))
+        .await
+        .expect("the PATCH is answered")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+    let (rows, received): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from upload_pending_chunks where upload_id = $1), received
+         from uploads where id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (rows, received),
+        (0, 0),
+        "nothing kept of the terminated upload"
+    );
+    let head = app
+        .http
+        .head(&location)
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 410);
+}

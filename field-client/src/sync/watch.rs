@@ -7,7 +7,8 @@
 //! - after a run that could not reach the server (offline, server down or busy), the next one
 //!   waits a growing, jittered pause capped at `every`, so the tablet notices the network's
 //!   return soon without draining its battery or hammering a recovering server;
-//! - a refused token or a broken local store ends the watch: those need a person.
+//! - a refused token, a tablet not logged in or a store from a newer `field` ends the watch:
+//!   those need a person. Any other failure is retried like being offline.
 //!
 //! Stopping at any point is safe: every step of a run is durable or repeated by the next one.
 
@@ -17,6 +18,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::{SyncError, SyncOptions, SyncReport, run};
+use crate::error::ClientError;
 use crate::store::Store;
 
 /// Pacing of a watch.
@@ -75,8 +77,8 @@ pub async fn watch(
                 on_run(Ok(report));
                 pacing.every
             }
-            Err(error @ (SyncError::TokenRefused | SyncError::Local(_))) => {
-                on_run(Err(error));
+            Err(error) if needs_a_person(error) => {
+                // Reported once, by whoever handles the returned error.
                 return outcome.map(|_| Stopped::Signal);
             }
             Err(error) => {
@@ -102,6 +104,19 @@ pub async fn watch(
             }
         }
     }
+}
+
+/// Failures no later run can get past: a refused token, no login, a store from a newer `field`.
+/// Anything else (a busy or failing store, a message that would not apply, a server error) may
+/// pass, and is retried after a pause like being offline.
+fn needs_a_person(error: &SyncError) -> bool {
+    matches!(
+        error,
+        SyncError::TokenRefused
+            | SyncError::Local(
+                ClientError::NotLoggedIn | ClientError::StoreTooNew { .. } | ClientError::Login(_)
+            )
+    )
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

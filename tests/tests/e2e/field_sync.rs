@@ -710,5 +710,27 @@ async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_wor
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     watcher.stop().await;
+
+    // A revoked token needs a person: the watch ends, saying so once.
+    let mut watcher = Watcher::start(&tablet, "1");
+    assert!(
+        DeviceToken::revoke(&app.database.pool, crew.technician.token_id)
+            .await
+            .unwrap()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(20), watcher.child.wait())
+        .await
+        .expect("the watch ends by itself")
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stderr = watcher.stderr.lock().unwrap().join("\n");
+    assert_eq!(
+        stderr
+            .matches("ask dispatch for a new device token")
+            .count(),
+        1,
+        "{stderr}"
+    );
     drop(server);
 }

@@ -39,6 +39,18 @@ impl Caller {
         caller.ok_or(ApiError::Unauthenticated)
     }
 
+    /// Whether the caller's token is still unrevoked and its staff member still active: a
+    /// long-lived connection asks again as it goes.
+    pub async fn still_valid(&self, db: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar(
+            r#"select exists (select 1 from device_tokens t join staff s on s.id = t.staff_id
+                              where t.id = $1 and t.revoked_at is null and s.disabled_at is null)"#,
+        )
+        .bind(self.device_token_id)
+        .fetch_one(db)
+        .await
+    }
+
     /// Refuses the call unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {

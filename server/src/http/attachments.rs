@@ -122,7 +122,8 @@ pub async fn export(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Dispatcher, Role::Admin, Role::Revisit])?;
+    // The bundle holds the originals, metadata (GPS) included: the roles that may see them.
+    caller.require(&[Role::Dispatcher, Role::Admin])?;
     let job = visible_job(&state, &caller, &id).await?;
     let view = crate::jobs::view::job_view(&state, &caller, job).await?;
     let attachments = attachments_of(&state, job).await?;

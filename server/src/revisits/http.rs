@@ -18,6 +18,11 @@ use crate::http::{Path, Query};
 use crate::outbox;
 use crate::state::AppState;
 
+/// Who sees the revisit queue, with customers' phone numbers and colleagues' outcomes.
+const QUEUE_READERS: [Role; 3] = [Role::Revisit, Role::Dispatcher, Role::Admin];
+
+/// Who may ask to claim or record a revisit. A technician is let through only to be told the
+/// reason they may not: the independence rule for their own jobs, the role for others.
 const CALLERS: [Role; 4] = [
     Role::Revisit,
     Role::Dispatcher,
@@ -76,7 +81,7 @@ async fn list(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<AppJson<Vec<Task>>, ApiError> {
-    caller.require(&CALLERS)?;
+    caller.require(&QUEUE_READERS)?;
     let filter = match query.status.as_deref().unwrap_or("open") {
         "open" => "and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)",
         "mine" => {
@@ -135,7 +140,7 @@ async fn show(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&CALLERS)?;
+    caller.require(&QUEUE_READERS)?;
     let task = find(&app, &caller, id).await?;
     let outcomes: Vec<Outcome> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{OUTCOME_QUERY} and o.task_id = $2 order by o.recorded_at, o.id"
@@ -161,7 +166,7 @@ async fn check_independent(app: &AppState, caller: &Caller, task: &Task) -> Resu
             "you handled this job, so you cannot make its revisit: the customer must be called back by someone who did not handle the job".into(),
         ));
     }
-    Ok(())
+    caller.require(&QUEUE_READERS)
 }
 
 async fn claim(

@@ -123,6 +123,14 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                     tracing::info!(device = %connection.caller.device_token_id, "peer silent, closing");
                     break;
                 }
+                // A token revoked (or its staff member disabled) while connected stops here,
+                // within one heartbeat. A failed check keeps the connection: the database
+                // being away must not drop every tablet.
+                if let Ok(false) = connection.caller.still_valid(&connection.app.db).await {
+                    tracing::info!(device = %connection.caller.device_token_id, "token revoked, closing");
+                    connection.close("this device's token was revoked; ask dispatch for a new one").await;
+                    break;
+                }
                 let _ = connection.out.try_send(Message::Ping(Default::default()));
             }
             _ = closing.changed() => {

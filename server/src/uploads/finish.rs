@@ -13,7 +13,10 @@ use crate::error::ApiError;
 use crate::jobs::projection::project;
 use crate::state::AppState;
 
-/// Links already stored bytes to the job at once; `true` if they were stored.
+/// Links already stored bytes to the job at once; `true` if they were stored and already
+/// belong to the caller's organisation. Knowing a hash proves nothing about having the file:
+/// another organisation's tablet sends the bytes (stored once all the same), so nothing crosses
+/// organisations.
 pub async fn attach_if_stored(
     app: &AppState,
     upload: Uuid,
@@ -21,10 +24,16 @@ pub async fn attach_if_stored(
     length: i64,
     caller: &Caller,
 ) -> Result<bool, ApiError> {
-    let size: Option<i64> = sqlx::query_scalar("select size from blobs where sha256 = $1")
-        .bind(&metadata.sha256)
-        .fetch_optional(&app.db)
-        .await?;
+    let size: Option<i64> = sqlx::query_scalar(
+        r#"select b.size from blobs b
+           where b.sha256 = $1
+             and exists (select 1 from attachments a
+                         where a.sha256 = b.sha256 and a.organisation_id = $2)"#,
+    )
+    .bind(&metadata.sha256)
+    .bind(caller.organisation_id)
+    .fetch_optional(&app.db)
+    .await?;
     if size != Some(length) {
         return Ok(false);
     }

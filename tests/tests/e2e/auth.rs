@@ -112,3 +112,40 @@ async fn tokens_are_stored_only_as_hashes() {
     assert_ne!(stored, admin.token.as_bytes());
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_token_revoked_while_its_tablet_is_connected_ends_the_sync_connection() {
+    use harness::peer::{RawPeer, Received};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    assert!(
+        DeviceToken::revoke(&app.database.pool, crew.technician.token_id)
+            .await
+            .unwrap()
+    );
+    // Within a heartbeat (15 s) the server says why and closes; until then `recv` may come
+    // back empty-handed after its own 10 s of silence.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        match peer.recv().await {
+            Received::Error { message } => {
+                assert!(message.contains("revoked"), "{message}");
+                break;
+            }
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "still connected: {other:?}"
+            ),
+        }
+    }
+    assert_eq!(peer.recv().await, Received::Closed);
+    // And it cannot come back.
+    assert_eq!(
+        RawPeer::connect(&app.base_url, &crew.technician.token)
+            .await
+            .err(),
+        Some(401)
+    );
+}

@@ -139,6 +139,35 @@ async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 403, "nor record its outcome");
+    // Other technicians make no revisits either, and do not see the queue with its phone
+    // numbers and outcomes.
+    let refused = app
+        .post(&format!("/api/v1/revisits/{task_id}/claim"))
+        .bearer_auth(&crew.other_technician.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revisit"),
+        "{body}"
+    );
+    for path in [
+        "/api/v1/revisits".to_owned(),
+        format!("/api/v1/revisits/{task_id}"),
+    ] {
+        let listed = app
+            .get(&path)
+            .bearer_auth(&crew.other_technician.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status(), 403, "{path}");
+    }
 
     let claimed = app
         .post(&format!("/api/v1/revisits/{task_id}/claim"))

@@ -102,6 +102,14 @@ async fn derivatives_are_served_originals_stay_private_and_the_bundle_lists_ever
         .unwrap();
     assert_eq!(foreign.status(), 404);
 
+    // The bundle carries the originals: not for revisit callers, like the originals alone.
+    let refused = app
+        .get(&format!("/api/v1/jobs/{id}/evidence"))
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
     let bundle = app
         .get(&format!("/api/v1/jobs/{id}/evidence"))
         .bearer_auth(&crew.dispatcher.token)

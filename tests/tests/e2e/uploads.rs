@@ -148,6 +148,42 @@ async fn the_same_file_from_two_tablets_is_stored_once() {
         .await
         .unwrap();
     assert_eq!(links, 2, "both jobs reference the stored file");
+
+    // Another organisation knowing the hash gets nothing for free: it must send the bytes
+    // (offset 0 at creation), and the file is still stored once.
+    use base64::Engine;
+    let rival = app.crew("另一家公司").await;
+    let theirs = app.book(&rival, Some(rival.technician.staff.id)).await;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let created = app
+        .post("/api/v1/uploads")
+        .bearer_auth(&rival.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", bytes.len().to_string())
+        .header(
+            "upload-metadata",
+            format!(
+                "sha256 {},job_id {},kind {},content_type {}",
+                b64(&sha),
+                b64(theirs["id"].as_str().unwrap()),
+                b64("cleanup"),
+                b64("image/png")
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["upload-offset"], "0");
+    let metadata = json!({"sha256": sha, "job_id": theirs["id"], "kind": "cleanup", "content_type": "image/png"});
+    let result = upload(&app, &rival.technician.token, &bytes, metadata, None).await;
+    assert_eq!(result["done"], true, "{result}");
+    let originals = bucket_keys(&app)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with("sha256/"))
+        .count();
+    assert_eq!(originals, 1);
 }
 
 #[tokio::test]

@@ -85,6 +85,16 @@ pub async fn cancel(
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }
 
+pub async fn archive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<AppJson<JobView>, ApiError> {
+    let id = parse_job_id(&id)?;
+    jobs::archive(&state, &caller, id).await?;
+    Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct BoardQuery {
     /// YYYY-MM-DD (UTC day).

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/{id}/reschedule", post(jobs::reschedule))
         .route("/api/v1/jobs/{id}/reassign", post(jobs::reassign))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/v1/jobs/{id}/archive", post(jobs::archive))
         .route("/api/v1/jobs/{id}/attachments", get(attachments::list))
         .route(
             "/api/v1/jobs/{id}/attachments/{sha256}/{variant}",

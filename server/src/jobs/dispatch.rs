@@ -157,6 +157,44 @@ pub async fn cancel(
     edit.commit().await
 }
 
+/// Archives a complete or cancelled job (rule 8: 记录整理归档): it leaves its technician's list
+/// and no tablet gets it any more; dispatchers still read it, revisits go on. An open job is
+/// refused: its technician may still be sending work recorded offline, which archiving would
+/// shut out. Archiving an archived job changes nothing.
+pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
+    let mut edit = begin(state, caller, job).await?;
+    // Locks the projection row: a merge completing the job concurrently commits first.
+    let status: String = sqlx::query_scalar("select status from jobs where id = $1 for update")
+        .bind(job)
+        .fetch_one(&mut *edit.tx)
+        .await?;
+    match status.as_str() {
+        "archived" => return Ok(()),
+        "complete" | "cancelled" => {}
+        other => {
+            return Err(ApiError::Conflict(format!(
+                "only a complete or cancelled job can be archived; this one is {}: its \
+                 technician may still be sending work, cancel it first if it will not be done",
+                other.replace('_', " ")
+            )));
+        }
+    }
+    let after = edit
+        .change(job, |doc| {
+            DispatcherActions::new(doc, caller.staff_id.to_string()).archive(millis(Utc::now()))
+        })
+        .await?
+        .clone();
+    let technician = JobDocument::read(&after)
+        .ok()
+        .and_then(|j| j.assignment.technician_id)
+        .and_then(|t| Uuid::parse_str(&t).ok());
+    if let Some(technician) = technician {
+        index::remove(&mut edit, technician, job).await?;
+    }
+    edit.commit().await
+}
+
 /// Dispatchers of the job's organisation only; anyone else learns nothing.
 async fn authorize(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
     caller.require(&[Role::Dispatcher])?;

@@ -14,7 +14,7 @@ pub mod view;
 pub use access::{DocumentAccess, document_access};
 pub use booking::{BookJob, JobCreated, book_job};
 pub use dispatch::{
-    Cancel, Confirmation, Reassign, Reschedule, cancel, confirm, reassign, reschedule,
+    Cancel, Confirmation, Reassign, Reschedule, archive, cancel, confirm, reassign, reschedule,
 };
 pub use edit::Edit;
 

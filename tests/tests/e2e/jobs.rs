@@ -334,3 +334,102 @@ async fn other_organisations_and_unassigned_technicians_see_nothing() {
     assert_eq!(job["technician_id"], crew.technician.staff.id.to_string());
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_complete_job_is_archived_out_of_the_technicians_reach_and_an_open_one_is_not() {
+    use harness::peer::{RawPeer, Received};
+    use harness::visit::{Evidence, complete_visit};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let done = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let open = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let evidence = Evidence {
+        card: harness::images::noise_png(100, 80, 7),
+        signature: harness::images::noise_png(60, 24, 8),
+    };
+    complete_visit(&app, &crew, &done, &evidence).await;
+    let archive = |token: &str, job: &Value| {
+        app.post(&format!(
+            "/api/v1/jobs/{}/archive",
+            job["id"].as_str().unwrap()
+        ))
+        .bearer_auth(token)
+        .send()
+    };
+
+    // An open job may still be receiving a technician's offline work: refused, unchanged.
+    let refused = archive(&crew.dispatcher.token, &open).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cancel it first"),
+        "{body}"
+    );
+    // Not the technician's call, and not another organisation's.
+    assert_eq!(
+        archive(&crew.technician.token, &done)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let rival = app.crew("另一家公司").await;
+    assert_eq!(
+        archive(&rival.dispatcher.token, &done)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let archived = archive(&crew.dispatcher.token, &done).await.unwrap();
+    assert_eq!(archived.status(), 200);
+    let view: Value = archived.json().await.unwrap();
+    assert_eq!(view["status"], "archived", "{view}");
+    assert!(view["archived_at"].is_string(), "{view}");
+    // Again: nothing changes.
+    let again: Value = archive(&crew.dispatcher.token, &done)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["archived_at"], view["archived_at"]);
+
+    // It left the technician's list and their tablet no longer gets it; the open job stays.
+    let done_id = done["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        index_jobs(&app, &crew.technician.token).await,
+        vec![open["id"].as_str().unwrap().to_owned()]
+    );
+    let document_id = done["document_id"].as_str().unwrap().to_owned();
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let empty = automerge::sync::SyncDoc::generate_sync_message(
+        &automerge::Automerge::new(),
+        &mut automerge::sync::State::new(),
+    )
+    .unwrap()
+    .encode();
+    peer.request(&document_id, empty).await;
+    assert_eq!(peer.recv().await, Received::DocUnavailable { document_id });
+    assert_eq!(app.job(&crew.technician.token, &done_id).await.0, 404);
+    // The office still reads it, and its revisit goes on.
+    assert_eq!(app.job(&crew.dispatcher.token, &done_id).await.0, 200);
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits")
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        tasks.iter().any(|t| t["job_id"] == done_id.as_str()),
+        "{tasks:?}"
+    );
+}

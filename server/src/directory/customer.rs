@@ -101,16 +101,11 @@ impl TierScheme {
         }
     }
 
-    /// Whether `tier` belongs to this scheme.
-    pub fn admits(&self, tier: Tier) -> bool {
-        tier.stars().is_some() == (*self == TierScheme::Stars)
-    }
-
-    /// The scheme's tiers, for messages.
-    pub fn tiers(&self) -> &'static str {
+    /// Where a customer with no data yet stands.
+    pub fn lowest(&self) -> Tier {
         match self {
-            TierScheme::ThreeTiers => "key, regular or prospect",
-            TierScheme::Stars => "stars_1 to stars_5",
+            TierScheme::ThreeTiers => Tier::Prospect,
+            TierScheme::Stars => Tier::OneStar,
         }
     }
 

@@ -108,26 +108,46 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A new customer: who and where. No tier: tiers follow from the period's data, never from a
+/// person (DOMAIN: 客户分类管理); a new customer starts at the lowest tier of the organisation's
+/// scheme until the next recomputation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRequest {
+    name: String,
+    phone: Option<String>,
+    address: String,
+    /// Present only to be refused with the reason.
+    tier: Option<serde_json::Value>,
+}
+
 pub async fn create_customer(
     State(state): State<AppState>,
     caller: Caller,
-    AppJson(request): AppJson<NewCustomer>,
+    AppJson(request): AppJson<CustomerRequest>,
 ) -> Result<(StatusCode, AppJson<Customer>), ApiError> {
     caller.require(&[Role::Admin, Role::Dispatcher])?;
+    if request.tier.is_some() {
+        return Err(ApiError::BadRequest(
+            "leave `tier` out: a customer's tier follows from their completed jobs and payments \
+             in the period (POST /api/v1/tiers/recompute), never from a person; a new customer \
+             starts at the lowest tier"
+                .into(),
+        ));
+    }
     check_text("name", &request.name, MAX_NAME)?;
     check_text("address", &request.address, 500)?;
     if let Some(phone) = &request.phone {
         check_text("phone", phone, 50)?;
     }
     let scheme = TierScheme::of(&state.db, caller.organisation_id).await?;
-    if !scheme.admits(request.tier) {
-        return Err(ApiError::BadRequest(format!(
-            "this organisation ranks customers as {}; \"{}\" is not one of them",
-            scheme.tiers(),
-            request.tier.as_str()
-        )));
-    }
-    let customer = Customer::create(&state.db, caller.organisation_id, &request).await?;
+    let new = NewCustomer {
+        name: request.name,
+        phone: request.phone,
+        address: request.address,
+        tier: scheme.lowest(),
+    };
+    let customer = Customer::create(&state.db, caller.organisation_id, &new).await?;
     Ok((StatusCode::CREATED, AppJson(customer)))
 }
 

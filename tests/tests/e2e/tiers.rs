@@ -193,18 +193,28 @@ async fn an_organisation_ranking_by_stars_gets_scheduled_revisits_from_the_stars
         json!([100000, 300000, 600000, 1000000])
     );
 
-    // Customers are now ranked with stars: a new one is given stars, not a word of the old scheme.
-    let customer = |tier: &'static str| {
+    // A person does not choose a tier, even for a new customer: it starts with one star.
+    let customer = |body: Value| {
         app.post("/api/v1/customers")
             .bearer_auth(&crew.dispatcher.token)
-            .json(&json!({"name": "孙丽", "address": "杭州市西湖区文三路90号", "tier": tier}))
+            .json(&body)
             .send()
     };
-    let refused = customer("key").await.unwrap();
+    let refused =
+        customer(json!({"name": "孙丽", "address": "杭州市西湖区文三路90号", "tier": "stars_5"}))
+            .await
+            .unwrap();
     assert_eq!(refused.status(), 400);
     let message = refused.text().await.unwrap();
-    assert!(message.contains("stars_1 to stars_5"), "{message}");
-    let newcomer: Value = customer("stars_1").await.unwrap().json().await.unwrap();
+    assert!(message.contains("never from a person"), "{message}");
+    let created = customer(
+        json!({"name": "孙丽", "phone": "13800138000", "address": "杭州市西湖区文三路90号"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let newcomer: Value = created.json().await.unwrap();
+    assert_eq!(newcomer["tier"], "stars_1", "{newcomer}");
 
     // One completed job this year reaches the two-star job threshold; no job, one star.
     let rows: Vec<Value> = app

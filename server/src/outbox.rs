@@ -9,6 +9,13 @@ use uuid::Uuid;
 pub const NOTIFY_CHANNEL: &str = "fieldsync_outbox";
 
 /// Adds an event unless one with the same `dedupe_key` exists; returns its id if added.
+///
+/// An organisation's events get their ids in the order they commit: the live feed resumes after
+/// the last id a caller saw, so an event committing with a lower id than one already streamed
+/// would never reach them. A transaction-scoped advisory lock per organisation, taken before
+/// the id is drawn and held until commit, orders them; events are few (completions, reviews,
+/// outcomes), so the wait is short. Nothing takes another lock after an outbox insert (the
+/// document locks are taken before the transaction writes), so no cycle can form.
 pub async fn insert(
     tx: &mut PgConnection,
     organisation: Uuid,
@@ -17,6 +24,12 @@ pub async fn insert(
     dedupe_key: &str,
     payload: Value,
 ) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('fieldsync-outbox:' || $1::text, 0))",
+    )
+    .bind(organisation)
+    .execute(&mut *tx)
+    .await?;
     let id: Option<i64> = sqlx::query_scalar(
         r#"insert into outbox (event_id, organisation_id, event_type, job_id, dedupe_key, payload)
            values ($1, $2, $3, $4, $5, $6)

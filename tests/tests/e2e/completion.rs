@@ -231,3 +231,80 @@ async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
     assert_eq!(csv.lines().count(), 3, "header and two outcomes: {csv}");
     assert!(csv.contains("希望以后提前一天短信提醒"));
 }
+
+#[tokio::test]
+async fn an_organisations_events_take_their_ids_in_commit_order() {
+    // The live feed resumes after the last id seen: an event committing after a higher id was
+    // streamed would be lost to it. The second writer waits for the first to commit.
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let pool = app.database.pool.clone();
+    let organisation = crew.organisation;
+    let mut first = pool.begin().await.unwrap();
+    let first_id = fieldsync_server::outbox::insert(
+        &mut first,
+        organisation,
+        "job.needs_review",
+        None,
+        "ordering-test-1",
+        json!({"n": 1}),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let second = tokio::spawn(async move {
+        let mut tx = pool.begin().await.unwrap();
+        let id = fieldsync_server::outbox::insert(
+            &mut tx,
+            organisation,
+            "job.needs_review",
+            None,
+            "ordering-test-2",
+            json!({"n": 2}),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second event waits for the first to commit"
+    );
+    first.commit().await.unwrap();
+    let second_id = second.await.unwrap();
+    assert!(second_id > first_id, "{second_id} after {first_id}");
+
+    // Another organisation's events do not wait.
+    let rival = app.crew("另一家公司").await;
+    let mut held = app.database.pool.begin().await.unwrap();
+    fieldsync_server::outbox::insert(
+        &mut held,
+        organisation,
+        "job.needs_review",
+        None,
+        "ordering-test-3",
+        json!({"n": 3}),
+    )
+    .await
+    .unwrap();
+    let mut other = app.database.pool.begin().await.unwrap();
+    let inserted = tokio::time::timeout(
+        Duration::from_secs(10),
+        fieldsync_server::outbox::insert(
+            &mut other,
+            rival.organisation,
+            "job.needs_review",
+            None,
+            "ordering-test-4",
+            json!({"n": 4}),
+        ),
+    )
+    .await
+    .expect("not blocked by another organisation");
+    assert!(inserted.unwrap().is_some());
+    other.commit().await.unwrap();
+    held.rollback().await.unwrap();
+}

@@ -82,6 +82,21 @@ pub struct ServeArgs {
     /// Allow webhook endpoints on private and loopback addresses (off in production: SSRF).
     #[arg(long, env = "FIELDSYNC_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// Requests (and sync messages) per second one device may make, sustained; over it HTTP
+    /// answers 429 with Retry-After and sync messages are read more slowly. Per instance.
+    #[arg(long, env = "FIELDSYNC_RATE_PER_SECOND", default_value_t = 50.0,
+          value_parser = positive_rate)]
+    pub rate_per_second: f64,
+    /// How many requests one device may make at once after a quiet spell.
+    #[arg(long, env = "FIELDSYNC_RATE_BURST", default_value_t = 300.0, value_parser = positive_rate)]
+    pub rate_burst: f64,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 1.0 => Ok(value),
+        _ => Err(format!("`{text}` is not a number of at least 1")),
+    }
 }
 
 #[derive(Debug, Args)]

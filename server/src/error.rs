@@ -35,6 +35,11 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("the service is busy; try again shortly")]
     Unavailable,
+    #[error(
+        "too many requests from this device; slow down and try again in {} s",
+        .0.as_secs().max(1)
+    )]
+    TooManyRequests(std::time::Duration),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -57,6 +62,7 @@ impl ApiError {
             }
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +82,7 @@ impl ApiError {
             ApiError::ChecksumMismatch(_) => "checksum_mismatch",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Unavailable => "unavailable",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -130,6 +137,13 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 "tus-version",
                 axum::http::HeaderValue::from_static(crate::uploads::TUS_VERSION),
+            );
+        }
+        if let ApiError::TooManyRequests(wait) = &self {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
             );
         }
         if matches!(self, ApiError::Unauthenticated) {

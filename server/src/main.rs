@@ -46,6 +46,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
     let mut state = AppState::new(db, blobs);
     state.webhooks.allow_private_targets = args.allow_private_webhooks;
+    state.rates = fieldsync_server::auth::RateLimiter::new(fieldsync_server::auth::RateSettings {
+        per_second: args.rate_per_second,
+        burst: args.rate_burst,
+    });
     if args.allow_private_webhooks {
         tracing::warn!(
             "webhooks may target private and loopback addresses (--allow-private-webhooks)"

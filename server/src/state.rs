@@ -22,6 +22,8 @@ pub struct AppState {
     pub images: crate::images::ImagePipeline,
     /// Webhook delivery: private targets, retry schedule, timeouts.
     pub webhooks: crate::notifications::WebhookSettings,
+    /// Requests per device and second.
+    pub rates: crate::auth::RateLimiter,
 }
 
 /// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
@@ -36,6 +38,7 @@ impl AppState {
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             images: crate::images::ImagePipeline::new(Default::default()),
             webhooks: Default::default(),
+            rates: crate::auth::RateLimiter::new(Default::default()),
             db,
             blobs,
         }

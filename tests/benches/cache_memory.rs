@@ -65,7 +65,17 @@ async fn main() {
     }
     println!("booked {JOBS} jobs in {:.1?}", started.elapsed());
 
-    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    // One dispatcher reads 10,000 jobs as fast as it can: no request-rate limit here.
+    let server = ServerProcess::start_with(
+        &app.database.url,
+        &app.objects.config,
+        0,
+        &[
+            ("FIELDSYNC_RATE_PER_SECOND", "1000000"),
+            ("FIELDSYNC_RATE_BURST", "1000000"),
+        ],
+    )
+    .await;
     let pid = server.pid().unwrap();
     println!("server RSS at start: {} KiB", rss_kib(pid));
     let client = reqwest::Client::new();

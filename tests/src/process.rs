@@ -18,6 +18,16 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on `port` (0 picks one) and waits until `/readyz` answers 200.
     pub async fn start(database_url: &str, objects: &ObjectStorageConfig, port: u16) -> Self {
+        Self::start_with(database_url, objects, port, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with extra environment variables (settings).
+    pub async fn start_with(
+        database_url: &str,
+        objects: &ObjectStorageConfig,
+        port: u16,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let port = if port == 0 { free_port() } else { port };
         let credentials = objects
             .credentials
@@ -41,6 +51,7 @@ impl ServerProcess {
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("server log"))

@@ -74,7 +74,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
-        Self::authenticate(state, &token).await
+        let caller = Self::authenticate(state, &token).await?;
+        match state.rates.take(caller.device_token_id) {
+            None => Ok(caller),
+            Some(wait) => Err(ApiError::TooManyRequests(wait)),
+        }
     }
 }
 

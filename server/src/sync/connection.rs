@@ -87,7 +87,14 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
             frame = stream.next() => {
                 last_heard = Instant::now();
                 let result = match frame {
-                    Some(Ok(Message::Binary(bytes))) => connection.handle(&bytes).await,
+                    Some(Ok(Message::Binary(bytes))) => {
+                        // Over its rate, a device's messages are read more slowly (the socket's
+                        // buffer then pushes back on the sender); nothing is refused.
+                        while let Some(wait) = connection.app.rates.take(connection.caller.device_token_id) {
+                            tokio::time::sleep(wait).await;
+                        }
+                        connection.handle(&bytes).await
+                    }
                     Some(Ok(Message::Text(_))) => Err(Fatal::Tell("send binary CBOR frames, not text".into())),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,

@@ -149,3 +149,57 @@ async fn a_token_revoked_while_its_tablet_is_connected_ends_the_sync_connection(
         Some(401)
     );
 }
+
+#[tokio::test]
+async fn a_device_over_its_request_rate_is_told_to_slow_down_and_others_are_not() {
+    use fieldsync_server::auth::{RateLimiter, RateSettings};
+
+    let app = TestApp::spawn_with(|state| {
+        state.rates = RateLimiter::new(RateSettings {
+            per_second: 2.0,
+            burst: 3.0,
+        });
+    })
+    .await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let busy = app.staff(org.id, "李娜", Role::Dispatcher).await;
+    let calm = app.staff(org.id, "赵敏", Role::Admin).await;
+    let me = |token: &str| app.get("/api/v1/me").bearer_auth(token).send();
+
+    let mut statuses = Vec::new();
+    let mut refused = None;
+    for _ in 0..6 {
+        let response = me(&busy.token).await.unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 && refused.is_none() {
+            let retry_after: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            refused = Some((retry_after, body));
+        }
+    }
+    assert_eq!(
+        &statuses[..3],
+        &[200, 200, 200],
+        "the burst passes: {statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let (retry_after, body) = refused.unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
+    assert_eq!(
+        me(&calm.token).await.unwrap().status(),
+        200,
+        "another device"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    assert_eq!(
+        me(&busy.token).await.unwrap().status(),
+        200,
+        "after the wait"
+    );
+}

@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod images;
 pub mod jobs;
+pub mod metrics;
 pub mod notifications;
 pub mod outbox;
 pub mod revisits;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub webhooks: crate::notifications::WebhookSettings,
     /// Requests per device and second.
     pub rates: crate::auth::RateLimiter,
+    /// What `/metrics` reports of this instance.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
@@ -39,6 +41,7 @@ impl AppState {
             images: crate::images::ImagePipeline::new(Default::default()),
             webhooks: Default::default(),
             rates: crate::auth::RateLimiter::new(Default::default()),
+            metrics: Default::default(),
             db,
             blobs,
         }

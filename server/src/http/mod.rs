@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render))
         .route("/sync", get(crate::sync::upgrade))
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/openapi.json", get(openapi::document))
@@ -75,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::uploads::routes())
         .merge(crate::notifications::routes())
         .merge(crate::revisits::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // The route pattern, not the raw path: ids do not explode the span names.

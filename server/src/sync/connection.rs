@@ -47,6 +47,7 @@ struct Connection {
 }
 
 pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
+    let _open = app.metrics.sync_connection();
     let (mut sink, mut stream) = socket.split();
     let (out, mut outbound) = mpsc::channel::<Message>(OUTBOUND_QUEUE);
     let writer = tokio::spawn(async move {

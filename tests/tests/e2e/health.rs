@@ -91,3 +91,109 @@ async fn readyz_says_the_object_store_is_down() {
     );
     app.shutdown().await;
 }
+
+/// The samples of a Prometheus text exposition, checked line by line: `# HELP`/`# TYPE` before
+/// each family's samples, every sample `name{labels} value` with a number.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    let mut typed = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split(' ');
+            let name = parts.next().unwrap();
+            let kind = parts.next().unwrap();
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            typed.insert(name.to_owned());
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect(line);
+        let name = series.split('{').next().unwrap();
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "{line}"
+        );
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix).filter(|f| typed.contains(*f)))
+            .unwrap_or(name);
+        assert!(typed.contains(family), "no # TYPE before {line}");
+        if series.contains('{') {
+            assert!(series.ends_with('}'), "{line}");
+        }
+        out.push((series.to_owned(), value.parse().expect(line)));
+    }
+    out
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_connections_and_queues() {
+    use fieldsync_server::directory::Role;
+    use harness::peer::RawPeer;
+
+    let app = TestApp::spawn().await;
+    let org = app.organisation("安居家电服务有限公司").await;
+    let dispatcher = app.staff(org.id, "李娜", Role::Dispatcher).await;
+    for _ in 0..3 {
+        let me = app
+            .get("/api/v1/me")
+            .bearer_auth(&dispatcher.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200);
+    }
+    let missing = app
+        .get(&format!("/api/v1/jobs/{}", uuid::Uuid::new_v4()))
+        .bearer_auth(&dispatcher.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let peer = RawPeer::joined(&app.base_url, &dispatcher.token).await;
+
+    let response = app.get("/metrics").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+    );
+    let text = response.text().await.unwrap();
+    let samples = samples(&text);
+    let value = |series: &str| {
+        samples
+            .iter()
+            .find(|(s, _)| s == series)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    assert_eq!(
+        value(r#"fieldsync_http_requests_total{method="GET",route="/api/v1/me",status="200"}"#),
+        3.0
+    );
+    // Route patterns, never ids.
+    assert_eq!(
+        value(
+            r#"fieldsync_http_requests_total{method="GET",route="/api/v1/jobs/{id}",status="404"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(r#"fieldsync_http_request_duration_seconds_count{route="/api/v1/me"}"#),
+        3.0
+    );
+    assert_eq!(
+        value(r#"fieldsync_http_request_duration_seconds_bucket{route="/api/v1/me",le="+Inf"}"#),
+        3.0
+    );
+    assert_eq!(value("fieldsync_sync_connections"), 1.0);
+    assert_eq!(value("fieldsync_uploads_receiving"), 0.0);
+    assert_eq!(value("fieldsync_webhook_deliveries_dead"), 0.0);
+    assert!(value("fieldsync_upload_slots_free") > 0.0);
+    drop(peer);
+}

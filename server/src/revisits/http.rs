@@ -290,23 +290,41 @@ async fn export(
     Query(range): Query<ExportQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Revisit, Role::Dispatcher, Role::Admin])?;
-    let outcomes: Vec<Outcome> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{OUTCOME_QUERY} and ($2::timestamptz is null or o.recorded_at >= $2)
-           and ($3::timestamptz is null or o.recorded_at < $3)
-         order by o.recorded_at, o.id limit 100000"
-    )))
+    let rows: Vec<ExportRow> = sqlx::query_as(
+        r#"select o.id, o.task_id, t.job_id, t.reason, c.name as customer_name,
+                  c.phone as customer_phone, j.completed_at, tech.name as technician,
+                  o.recorded_at, s.name as recorded_by_name, o.reached, o.problem_solved,
+                  o.satisfaction, o.suggestions, o.notes
+           from revisit_outcomes o
+           join staff s on s.id = o.recorded_by
+           join revisit_tasks t on t.id = o.task_id
+           join jobs j on j.id = t.job_id
+           left join customers c on c.id = t.customer_id
+           left join staff tech on tech.id = j.technician_id
+           where o.organisation_id = $1
+             and ($2::timestamptz is null or o.recorded_at >= $2)
+             and ($3::timestamptz is null or o.recorded_at < $3)
+           order by o.recorded_at, o.id limit 100000"#,
+    )
     .bind(caller.organisation_id)
     .bind(range.from)
     .bind(range.to)
     .fetch_all(&app.db)
     .await?;
     let mut csv = String::from(
-        "outcome_id,task_id,recorded_at,recorded_by,reached,problem_solved,satisfaction,suggestions,notes\n",
+        "outcome_id,task_id,job_id,reason,customer,customer_phone,job_completed_at,technician,\
+         recorded_at,recorded_by,reached,problem_solved,satisfaction,suggestions,notes\n",
     );
-    for o in &outcomes {
+    for o in &rows {
         let cells = [
             o.id.to_string(),
             o.task_id.to_string(),
+            o.job_id.to_string(),
+            o.reason.clone(),
+            o.customer_name.clone().unwrap_or_default(),
+            o.customer_phone.clone().unwrap_or_default(),
+            o.completed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            o.technician.clone().unwrap_or_default(),
             o.recorded_at.to_rfc3339(),
             o.recorded_by_name.clone(),
             o.reached.to_string(),
@@ -327,7 +345,36 @@ async fn export(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
 
+/// One archived outcome with what it is about.
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    id: Uuid,
+    task_id: Uuid,
+    job_id: Uuid,
+    reason: String,
+    customer_name: Option<String>,
+    customer_phone: Option<String>,
+    completed_at: Option<DateTime<Utc>>,
+    technician: Option<String>,
+    recorded_at: DateTime<Utc>,
+    recorded_by_name: String,
+    reached: bool,
+    problem_solved: Option<bool>,
+    satisfaction: Option<i32>,
+    suggestions: Option<String>,
+    notes: Option<String>,
+}
+
+/// A CSV cell: quoted when it holds a separator, and a text a spreadsheet would take for a
+/// formula (`=`, `+`, `-`, `@`) starts with an apostrophe, so a note cannot run as one.
 fn csv_cell(text: &str) -> String {
+    let guarded;
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        guarded = format!("'{text}");
+        guarded.as_str()
+    } else {
+        text
+    };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -230,6 +230,39 @@ async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
         .unwrap();
     assert_eq!(csv.lines().count(), 3, "header and two outcomes: {csv}");
     assert!(csv.contains("希望以后提前一天短信提醒"));
+    // The archive says what each outcome is about: the job, why it was called, the customer and
+    // who did the job.
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(cell("job_id"), job["id"].as_str().unwrap());
+    assert_eq!(cell("reason"), "completed_job");
+    assert_eq!(cell("customer"), "王秀英");
+    assert_eq!(cell("technician"), "张伟");
+    assert_eq!(cell("recorded_by"), "刘芳");
+
+    // A note a spreadsheet would run as a formula is archived as text.
+    let added = app
+        .post(&format!("/api/v1/revisits/{task_id}/outcome"))
+        .bearer_auth(&crew.revisit.token)
+        .json(&json!({"reached": false, "notes": "=HYPERLINK(\"http://example.com\")"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let csv = app
+        .get("/api/v1/revisits/export")
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(r#""'=HYPERLINK(""http://example.com"")""#),
+        "{csv}"
+    );
 }
 
 #[tokio::test]

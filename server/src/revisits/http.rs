@@ -166,7 +166,22 @@ async fn check_independent(app: &AppState, caller: &Caller, task: &Task) -> Resu
             "you handled this job, so you cannot make its revisit: the customer must be called back by someone who did not handle the job".into(),
         ));
     }
-    caller.require(&QUEUE_READERS)
+    Ok(())
+}
+
+/// A technician never makes a revisit: for a job they handled they are told why (the
+/// independence rule); for anything else, whether the task exists or not, they get the same
+/// role refusal, so the answer reveals no other task.
+async fn refuse_technician(app: &AppState, caller: &Caller, id: Uuid) -> ApiError {
+    if let Ok(task) = find(app, caller, id).await
+        && let Err(refusal) = check_independent(app, caller, &task).await
+    {
+        return refusal;
+    }
+    match caller.require(&QUEUE_READERS) {
+        Err(refusal) => refusal,
+        Ok(()) => ApiError::NotFound,
+    }
 }
 
 async fn claim(
@@ -175,6 +190,9 @@ async fn claim(
     Path(id): Path<Uuid>,
 ) -> Result<AppJson<Task>, ApiError> {
     caller.require(&CALLERS)?;
+    if caller.role == Role::Technician {
+        return Err(refuse_technician(&app, &caller, id).await);
+    }
     let task = find(&app, &caller, id).await?;
     check_independent(&app, &caller, &task).await?;
     let claimed = sqlx::query(
@@ -210,6 +228,9 @@ async fn record_outcome(
     AppJson(outcome): AppJson<NewOutcome>,
 ) -> Result<(StatusCode, AppJson<serde_json::Value>), ApiError> {
     caller.require(&CALLERS)?;
+    if caller.role == Role::Technician {
+        return Err(refuse_technician(&app, &caller, id).await);
+    }
     let task = find(&app, &caller, id).await?;
     check_independent(&app, &caller, &task).await?;
     if task.claimed_by != Some(caller.staff_id) {

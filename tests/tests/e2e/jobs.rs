@@ -433,3 +433,235 @@ async fn a_complete_job_is_archived_out_of_the_technicians_reach_and_an_open_one
         "{tasks:?}"
     );
 }
+
+#[tokio::test]
+async fn every_route_with_an_id_answers_strangers_exactly_as_for_an_id_that_does_not_exist() {
+    use harness::visit::{Evidence, complete_visit};
+    use sha2::{Digest, Sha256};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app
+        .staff(
+            crew.organisation,
+            "赵敏",
+            fieldsync_server::directory::Role::Admin,
+        )
+        .await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let evidence = Evidence {
+        card: harness::images::noise_png(100, 80, 11),
+        signature: harness::images::noise_png(60, 24, 12),
+    };
+    complete_visit(&app, &crew, &job, &evidence).await;
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let card = hex::encode(Sha256::digest(&evidence.card));
+    let tasks: Vec<Value> = app
+        .get("/api/v1/revisits")
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let task = tasks[0]["id"].as_str().unwrap().to_owned();
+    let upload = app
+        .post("/api/v1/uploads")
+        .bearer_auth(&crew.technician.token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "1000")
+        .header(
+            "upload-metadata",
+            format!(
+                "sha256 {},job_id {},kind b3RoZXI=,content_type aW1hZ2UvcG5n",
+                base64_of(&"ab".repeat(32)),
+                base64_of(&job_id)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201);
+    let upload = upload.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let rival = app.crew("另一家公司").await;
+    let rival_admin = app
+        .staff(
+            rival.organisation,
+            "王强",
+            fieldsync_server::directory::Role::Admin,
+        )
+        .await;
+    let missing = Uuid::new_v4().to_string();
+    let customer = crew.customer.to_string();
+    let token_id = crew.technician.token_id.to_string();
+    let staff_id = crew.technician.staff.id.to_string();
+    // (method, path with the real id, path with an id that does not exist, body)
+    let routes: Vec<(&str, String, String, Value)> = vec![
+        (
+            "GET",
+            format!("/api/v1/jobs/{job_id}"),
+            format!("/api/v1/jobs/{missing}"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/v1/jobs/{job_id}/attachments"),
+            format!("/api/v1/jobs/{missing}/attachments"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/v1/jobs/{job_id}/attachments/{card}/display"),
+            format!("/api/v1/jobs/{missing}/attachments/{card}/display"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/v1/jobs/{job_id}/attachments/{card}/original"),
+            format!("/api/v1/jobs/{missing}/attachments/{card}/original"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/v1/jobs/{job_id}/evidence"),
+            format!("/api/v1/jobs/{missing}/evidence"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/jobs/{job_id}/archive"),
+            format!("/api/v1/jobs/{missing}/archive"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/jobs/{job_id}/cancel"),
+            format!("/api/v1/jobs/{missing}/cancel"),
+            json!({"reason": "x"}),
+        ),
+        (
+            "GET",
+            format!("/api/v1/revisits/{task}"),
+            format!("/api/v1/revisits/{missing}"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/revisits/{task}/claim"),
+            format!("/api/v1/revisits/{missing}/claim"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/revisits/{task}/outcome"),
+            format!("/api/v1/revisits/{missing}/outcome"),
+            json!({"reached": true}),
+        ),
+        (
+            "GET",
+            format!("/api/v1/customers/{customer}"),
+            format!("/api/v1/customers/{missing}"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/v1/customers/{customer}/tiers"),
+            format!("/api/v1/customers/{missing}/tiers"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/staff/{staff_id}/tokens"),
+            format!("/api/v1/staff/{missing}/tokens"),
+            json!({"device_name": "x"}),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/tokens/{token_id}"),
+            format!("/api/v1/tokens/{missing}"),
+            Value::Null,
+        ),
+        (
+            "HEAD",
+            format!("/api/v1/uploads/{upload}"),
+            format!("/api/v1/uploads/{missing}"),
+            Value::Null,
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/uploads/{upload}"),
+            format!("/api/v1/uploads/{missing}"),
+            Value::Null,
+        ),
+    ];
+    let strangers = [
+        ("rival dispatcher", &rival.dispatcher.token),
+        ("rival admin", &rival_admin.token),
+        ("rival revisit caller", &rival.revisit.token),
+        ("rival technician", &rival.technician.token),
+        ("unassigned technician", &crew.other_technician.token),
+    ];
+    let call = |method: &str, path: &str, token: &str, body: &Value| {
+        let mut request = app
+            .http
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0");
+        if !body.is_null() {
+            request = request.json(body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    for (who, token) in strangers {
+        for (method, real, absent, body) in &routes {
+            let seen = call(method, real, token, body).await;
+            let nothing = call(method, absent, token, body).await;
+            assert!(
+                matches!(seen.0, 403 | 404),
+                "{who}: {method} {real} answered {seen:?}"
+            );
+            assert_eq!(
+                seen, nothing,
+                "{who}: {method} {real} must answer as for an id that does not exist"
+            );
+        }
+    }
+    // Nothing the strangers tried changed anything.
+    let (_, view) = app.job(&crew.dispatcher.token, &job_id).await;
+    assert_eq!(view["status"], "complete", "{view}");
+    let (status, _) = call(
+        "HEAD",
+        &format!("/api/v1/uploads/{upload}"),
+        &crew.technician.token,
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "the upload is still there for its tablet");
+    assert_eq!(
+        app.get("/api/v1/me")
+            .bearer_auth(&crew.technician.token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "the technician's token still works"
+    );
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}

@@ -441,13 +441,6 @@ async fn every_route_with_an_id_answers_strangers_exactly_as_for_an_id_that_does
 
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let evidence = Evidence {
         card: harness::images::noise_png(100, 80, 11),

@@ -276,9 +276,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { watch: true, every } => {
             let pacing = WatchOptions::every(Duration::from_secs(every));
             let options = SyncOptions::default();
-            let watching = sync::watch(tablet.store_mut(), &options, &pacing, |outcome| {
-                print_watched_run(json, outcome)
-            });
+            let watching = sync::watch(
+                tablet.store_mut(),
+                &options,
+                &pacing,
+                stop_signal(),
+                |outcome| print_watched_run(json, outcome),
+            );
             online()?.block_on(watching)?;
             Ok(())
         }
@@ -329,4 +333,20 @@ fn default_home() -> anyhow::Result<PathBuf> {
     let home = std::env::var_os("HOME")
         .context("HOME is not set; give the tablet's data directory with --home DIR")?;
     Ok(PathBuf::from(home).join(".fieldsync"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

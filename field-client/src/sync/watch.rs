@@ -50,18 +50,20 @@ impl WatchOptions {
 /// Why a watch stopped without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
-    /// Ctrl-C or SIGTERM.
+    /// The stop future resolved (Ctrl-C or SIGTERM in the CLI).
     Signal,
 }
 
-/// Syncs until stopped; `on_run` sees each run's outcome as it ends.
+/// Syncs until `stop` resolves (the CLI passes Ctrl-C or SIGTERM; an app its own shutdown);
+/// `on_run` sees each run's outcome as it ends.
 pub async fn watch(
     store: &mut Store,
     options: &SyncOptions,
     pacing: &WatchOptions,
+    stop: impl std::future::Future<Output = ()>,
     mut on_run: impl FnMut(Result<&SyncReport, &SyncError>),
 ) -> Result<Stopped, SyncError> {
-    let mut stop = std::pin::pin!(stop_signal());
+    let mut stop = std::pin::pin!(stop);
     let mut failures: u32 = 0;
     loop {
         // Read before the run: what another process commits while the run is under way may
@@ -117,20 +119,4 @@ fn needs_a_person(error: &SyncError) -> bool {
                 ClientError::NotLoggedIn | ClientError::StoreTooNew { .. } | ClientError::Login(_)
             )
     )
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }

@@ -97,8 +97,10 @@ pub async fn archive(
 
 #[derive(Debug, Deserialize)]
 pub struct BoardQuery {
-    /// YYYY-MM-DD (UTC day).
+    /// YYYY-MM-DD, a day in the dispatcher's time.
     date: String,
+    /// The dispatcher's offset from UTC on that day, `+08:00` (default `+00:00`).
+    utc_offset: Option<String>,
 }
 
 pub async fn board(
@@ -108,5 +110,36 @@ pub async fn board(
 ) -> Result<AppJson<Board>, ApiError> {
     let date = NaiveDate::parse_from_str(&query.date, "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest("date must be YYYY-MM-DD".into()))?;
-    Ok(AppJson(jobs::view::board(&state, &caller, date).await?))
+    let offset = match query.utc_offset.as_deref() {
+        None => chrono::FixedOffset::east_opt(0),
+        Some(text) => parse_offset(text),
+    }
+    .ok_or_else(|| {
+        ApiError::BadRequest(
+            "utc_offset must be the day's offset from UTC, such as +08:00 or -05:00".into(),
+        )
+    })?;
+    Ok(AppJson(
+        jobs::view::board(&state, &caller, date, offset).await?,
+    ))
+}
+
+/// `+08:00`, `-05:30`: at most 14 hours either way. A `+` left unencoded in a query string
+/// arrives as a space, and is read as `+`.
+fn parse_offset(text: &str) -> Option<chrono::FixedOffset> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' | b' ' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let hours: i32 = hours.parse().ok()?;
+    let minutes: i32 = minutes.parse().ok()?;
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    chrono::FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }

@@ -119,14 +119,21 @@ struct BoardRow {
     job: JobRow,
 }
 
-pub async fn board(state: &AppState, caller: &Caller, date: NaiveDate) -> Result<Board, ApiError> {
+/// The jobs whose window overlaps `date`, a day in the time `offset` from UTC.
+pub async fn board(
+    state: &AppState,
+    caller: &Caller,
+    date: NaiveDate,
+    offset: chrono::FixedOffset,
+) -> Result<Board, ApiError> {
     caller.require(&[
         crate::directory::Role::Dispatcher,
         crate::directory::Role::Admin,
     ])?;
     let start = date
         .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
+        .and_then(|t| t.and_local_timezone(offset).single())
+        .map(|t| t.to_utc())
         .ok_or(ApiError::NotFound)?;
     let end = start + chrono::Duration::days(1);
     let rows: Vec<BoardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

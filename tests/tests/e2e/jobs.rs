@@ -197,6 +197,39 @@ async fn the_board_groups_the_days_jobs_by_technician() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+
+    // The day is the dispatcher's: the jobs (01:00 to 03:00 UTC) fall on today in Shanghai and
+    // on yesterday in New York.
+    let jobs_on = |date: chrono::NaiveDate, offset: &'static str| {
+        let request = app
+            .get(&format!("/api/v1/board?date={date}&utc_offset={offset}"))
+            .bearer_auth(&crew.dispatcher.token);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{offset}");
+            let board: Value = response.json().await.unwrap();
+            board["technicians"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["jobs"].as_array().unwrap().len())
+                .sum::<usize>()
+        }
+    };
+    let yesterday = today.pred_opt().unwrap();
+    assert_eq!(jobs_on(today, "%2B08:00").await, 4);
+    assert_eq!(jobs_on(today, "+08:00").await, 4, "an unencoded +");
+    assert_eq!(jobs_on(today, "-05:00").await, 0);
+    assert_eq!(jobs_on(yesterday, "-05:00").await, 4);
+    for bad in ["8", "%2B15:00", "%2B8:00", "UTC"] {
+        let response = app
+            .get(&format!("/api/v1/board?date={today}&utc_offset={bad}"))
+            .bearer_auth(&crew.dispatcher.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+    }
     app.shutdown().await;
 }
 

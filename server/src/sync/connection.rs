@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::document::{OpenDocument, Receipt, load_state, save_state};
 use super::fleet;
 use crate::auth::Caller;
-use crate::jobs::document_access;
+use crate::jobs::{DocumentAccess, document_access};
 use crate::state::AppState;
 
 /// Largest message accepted from a peer. Job documents are small; photos go through uploads.
@@ -41,7 +41,10 @@ struct Connection {
     app: AppState,
     caller: Caller,
     session: PeerSession,
-    documents: HashMap<Uuid, OpenDocument>,
+    /// The documents this peer has opened, with what it may do with each. The documents
+    /// themselves stay in the shared cache, taken from it per message, so a connection that
+    /// touched many jobs does not pin them all in memory.
+    documents: HashMap<Uuid, DocumentAccess>,
     out: mpsc::Sender<Message>,
     synced_noted: Option<Instant>,
 }
@@ -237,7 +240,7 @@ impl Connection {
             return Ok(());
         }
         let caller = self.caller.clone();
-        let Some(open) = self.documents.get(&id) else {
+        let Some(open) = loaded(&self.app, &self.documents, id).await else {
             return Err(Fatal::Tell("lost document".into()));
         };
         match open
@@ -258,7 +261,14 @@ impl Connection {
                 self.flush().await;
                 self.send_error(&reason).await;
                 // Show the peer what we do have, so it knows its changes were not taken.
-                open_push(&self.documents, &mut self.session, id, incoming.document_id).await;
+                open_push(
+                    &self.app,
+                    &self.documents,
+                    &mut self.session,
+                    id,
+                    incoming.document_id,
+                )
+                .await;
             }
             Err(e) => {
                 tracing::error!(document = %id, error = %e, "sync failed");
@@ -275,11 +285,11 @@ impl Connection {
         let Ok(Some(access)) = document_access(&self.app.db, &self.caller, id).await else {
             return false;
         };
-        if let Some(open) = self.documents.get_mut(&id) {
-            open.access = access;
+        if let Some(known) = self.documents.get_mut(&id) {
+            *known = access;
             return true;
         }
-        let Ok(Some(document)) = self.app.documents.get(id).await else {
+        let Ok(Some(_)) = self.app.documents.get(id).await else {
             return false;
         };
         let wire_id = DocumentId::from_uuid(id);
@@ -288,7 +298,7 @@ impl Connection {
         {
             tracing::debug!(document = %id, "discarding an unreadable saved sync state");
         }
-        self.documents.insert(id, OpenDocument { document, access });
+        self.documents.insert(id, access);
         true
     }
 
@@ -304,6 +314,7 @@ impl Connection {
         };
         for id in ids {
             open_push(
+                &self.app,
                 &self.documents,
                 &mut self.session,
                 id,
@@ -324,13 +335,26 @@ impl Connection {
     }
 }
 
+/// Document `id` as this connection syncs it, taken from the cache (loaded again if it was
+/// evicted while idle); `None` if the peer has not opened it or it is gone.
+async fn loaded(
+    app: &AppState,
+    documents: &HashMap<Uuid, DocumentAccess>,
+    id: Uuid,
+) -> Option<OpenDocument> {
+    let access = documents.get(&id)?.clone();
+    let document = app.documents.get(id).await.ok()??;
+    Some(OpenDocument { document, access })
+}
+
 async fn open_push(
-    documents: &HashMap<Uuid, OpenDocument>,
+    app: &AppState,
+    documents: &HashMap<Uuid, DocumentAccess>,
     session: &mut PeerSession,
     id: Uuid,
     wire_id: DocumentId,
 ) {
-    if let Some(open) = documents.get(&id) {
+    if let Some(open) = loaded(app, documents, id).await {
         open.push(session, wire_id).await;
     }
 }

@@ -118,3 +118,81 @@ async fn compaction_keeps_chunks_bounded_and_the_document_whole() {
         view["window_start"].as_str().unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_connection_that_opened_many_jobs_does_not_hold_them_in_memory_and_still_gets_their_changes()
+ {
+    use automerge::Automerge;
+    use automerge::sync;
+    use harness::peer::{RawPeer, Received};
+    use serde_json::json;
+
+    const OPENED: usize = 12;
+    const SMALL: usize = 4;
+    let app = TestApp::spawn_with(|state| {
+        state.documents = Documents::new(
+            state.db.clone(),
+            CacheLimits {
+                capacity: SMALL,
+                idle: Duration::from_secs(3600),
+            },
+        );
+    })
+    .await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut jobs = Vec::new();
+    for _ in 0..OPENED {
+        jobs.push(app.book(&crew, Some(crew.technician.staff.id)).await);
+    }
+    let mut peer = RawPeer::joined(&app.base_url, &crew.dispatcher.token).await;
+    let mut copies = Vec::new();
+    for job in &jobs {
+        let mut doc = Automerge::new();
+        let mut state = sync::State::new();
+        let document_id = job["document_id"].as_str().unwrap();
+        peer.sync_until_quiet(document_id, &mut doc, &mut state)
+            .await;
+        assert!(!doc.get_heads().is_empty(), "{document_id} arrived");
+        copies.push((doc, state));
+    }
+    let cached = || async {
+        let text = app
+            .get("/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("fieldsync_documents_cached "))
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let resident = cached().await;
+    assert!(
+        resident <= SMALL as f64,
+        "{resident} documents resident with {OPENED} opened on one connection"
+    );
+
+    // A job opened long ago, since evicted, still reaches the connection when it changes.
+    let first = jobs[0]["id"].as_str().unwrap();
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let rescheduled = app
+        .post(&format!("/api/v1/jobs/{first}/reschedule"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rescheduled.status(), 200);
+    let wanted = jobs[0]["document_id"].as_str().unwrap().to_owned();
+    loop {
+        match peer.recv().await {
+            Received::Sync { document_id, .. } if document_id == wanted => break,
+            Received::Sync { .. } => continue,
+            other => panic!("expected the change to {wanted}, got {other:?}"),
+        }
+    }
+}

@@ -342,7 +342,7 @@ async fn loaded(
     documents: &HashMap<Uuid, DocumentAccess>,
     id: Uuid,
 ) -> Option<OpenDocument> {
-    let access = documents.get(&id)?.clone();
+    let access = *documents.get(&id)?;
     let document = app.documents.get(id).await.ok()??;
     Some(OpenDocument { document, access })
 }

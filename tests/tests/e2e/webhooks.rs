@@ -931,3 +931,99 @@ async fn wait_until(what: &str, condition: impl AsyncFn() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_visit_completed_offline_reaches_the_webhook_once_after_the_tablet_syncs() {
+    use harness::tablet::Tablet;
+
+    let app = TestApp::spawn_with(|state| state.webhooks.allow_private_targets = true).await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app.staff(crew.organisation, "周敏", Role::Admin).await;
+    let receiver = Receiver::start(|_, _| Reply::status(204)).await;
+    let registered: Value = app
+        .post("/api/v1/webhooks")
+        .bearer_auth(&admin.token)
+        .json(&json!({ "url": receiver.url, "events": ["job.completed"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = registered["secret"].as_str().unwrap().to_owned();
+
+    let now = chrono::Utc::now();
+    let booked: Value = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({
+            "customer_id": crew.customer,
+            "kind": "repair",
+            "window_start": now - chrono::Duration::minutes(30),
+            "window_end": now + chrono::Duration::minutes(90),
+            "technician_id": crew.technician.staff.id,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = booked["id"].as_str().unwrap().to_owned();
+    let confirmed = app
+        .post(&format!("/api/v1/jobs/{job}/confirmation"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": now}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+
+    // Morning sync; then the whole visit is recorded with no contact with the server.
+    let tablet = Tablet::new();
+    tablet
+        .json(&[
+            "login",
+            "--server",
+            &app.base_url,
+            "--token",
+            &crew.technician.token,
+        ])
+        .await;
+    tablet.json(&["sync"]).await;
+    let card = harness::images::gradient_jpeg(1200, 900, 91);
+    let site = harness::images::gradient_jpeg(900, 1200, 92);
+    tablet.work_a_visit(&job, &card, &site).await;
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing sent before the sync"
+    );
+
+    let report = tablet.json(&["sync"]).await;
+    let synced = Instant::now();
+    assert_eq!(report["pending_uploads"], 0, "{report}");
+    wait_until("the job.completed delivery", async || {
+        !receiver.requests().is_empty()
+    })
+    .await;
+    // Reported, not asserted (latency is measured by the completion_webhook benchmark).
+    let arrived = receiver.requests()[0].at;
+    match arrived.checked_duration_since(synced) {
+        Some(after) => println!("job.completed arrived {after:?} after `field sync` returned"),
+        None => println!(
+            "job.completed arrived {:?} before `field sync` returned",
+            synced - arrived
+        ),
+    }
+
+    // The same documents synced again: no second event.
+    let again = tablet.json(&["sync"]).await;
+    assert_eq!(again["changes_sent"], 0, "{again}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "one delivery: {requests:?}");
+    let body: Value = serde_json::from_str(&requests[0].body).unwrap();
+    assert_eq!(body["type"], "job.completed");
+    assert_eq!(body["data"]["job_id"], job.as_str(), "{body}");
+    assert_all_verify(&secret, &requests).await;
+}

@@ -1,10 +1,14 @@
 //! What dispatchers (and technicians and revisit callers, for the jobs they may see) read: the
 //! projection, the timeline from the document, and the history of changes with both clocks.
 
+use std::collections::HashMap;
+
+use automerge::{Automerge, ObjType, ROOT, ReadDoc, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgExecutor;
 use sync_protocol::DocumentId;
+use sync_protocol::job::schema::root;
 use sync_protocol::job::{JobDocument, TimelineEvent};
 use uuid::Uuid;
 
@@ -51,13 +55,25 @@ pub struct ChangeRecord {
     pub message: Option<String>,
 }
 
+/// A timeline event with both clocks (DOMAIN: every event carries the device's clock and the
+/// server's receipt time; both are shown).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    #[serde(flatten)]
+    pub event: TimelineEvent,
+    /// When the server received the change that added the event.
+    pub received_at: Option<DateTime<Utc>>,
+    /// That change's hash, as in `history`.
+    pub change: Option<String>,
+}
+
 /// `GET /api/v1/jobs/{id}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobView {
     #[serde(flatten)]
     pub job: JobRow,
     pub document_url: String,
-    pub timeline: Vec<TimelineEvent>,
+    pub timeline: Vec<TimelineEntry>,
     pub history: Vec<ChangeRecord>,
 }
 
@@ -73,15 +89,49 @@ pub async fn job_view(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job
     .await?
     .ok_or(ApiError::NotFound)?;
     let document = state.documents.get(id).await?.ok_or(ApiError::NotFound)?;
-    let timeline = JobDocument::read(&document.snapshot().await)
-        .map(|j| j.timeline)
-        .unwrap_or_default();
+    let snapshot = document.snapshot().await;
+    let history = history(&state.db, id).await?;
     Ok(JobView {
         job,
         document_url: DocumentId::from_uuid(id).to_url(),
-        timeline,
-        history: history(&state.db, id).await?,
+        timeline: timeline(&snapshot, &history),
+        history,
     })
+}
+
+/// The document's timeline, each event with the server time of the change that added it.
+fn timeline(doc: &Automerge, history: &[ChangeRecord]) -> Vec<TimelineEntry> {
+    let events = JobDocument::read(doc)
+        .map(|j| j.timeline)
+        .unwrap_or_default();
+    let received: HashMap<&str, DateTime<Utc>> = history
+        .iter()
+        .map(|c| (c.hash.as_str(), c.server_time))
+        .collect();
+    let list = match doc.get(ROOT, root::TIMELINE) {
+        Ok(Some((Value::Object(ObjType::List), list))) => Some(list),
+        _ => None,
+    };
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            // The reader takes the list whole or not at all, so entry `index` is element `index`.
+            let change = list
+                .as_ref()
+                .and_then(|list| doc.get(list, index).ok().flatten())
+                .and_then(|(_, element)| doc.hash_for_opid(&element))
+                .map(|hash| hash.to_string());
+            let received_at = change
+                .as_deref()
+                .and_then(|hash| received.get(hash).copied());
+            TimelineEntry {
+                event,
+                received_at,
+                change,
+            }
+        })
+        .collect()
 }
 
 async fn history(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<ChangeRecord>, sqlx::Error> {

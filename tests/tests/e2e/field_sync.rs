@@ -163,6 +163,7 @@ async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
     );
 
     // Evening: the server is back; one sync delivers everything.
+    let evening_started = Utc::now().timestamp_millis();
     let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
     let evening = tablet.json(&["sync"]).await;
     assert_eq!(evening["pending_changes"], 0, "{evening}");
@@ -203,6 +204,30 @@ async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
         }
         let document = server_document(&server.base_url, &crew, &view).await;
         assert_eq!(document.visit.work_notes, "更换了洗衣机进水阀，试机正常。");
+        // Every event shows both clocks: the tablet's, and the server's receipt in the evening.
+        let timeline = view["timeline"].as_array().unwrap();
+        let arrival = timeline
+            .iter()
+            .find(|e| e["kind"] == "arrived")
+            .unwrap_or_else(|| panic!("{timeline:?}"));
+        for event in timeline {
+            let received = chrono::DateTime::parse_from_rfc3339(
+                event["received_at"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{event}")),
+            )
+            .unwrap()
+            .timestamp_millis();
+            assert!(event["change"].is_string(), "{event}");
+            assert!(
+                received >= event["device_time"].as_i64().unwrap(),
+                "received after it was recorded: {event}"
+            );
+        }
+        assert!(
+            arrival["device_time"].as_i64().unwrap() < evening_started,
+            "{arrival}"
+        );
     }
     // Operators see the tablet: connected, synced, and by its own report nothing left to send.
     let fleet: Vec<Value> = app

@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -66,10 +66,13 @@ pub async fn list(
     Ok(AppJson(attachments_of(&state, job).await?))
 }
 
+/// Streams a derivative (or, for the roles allowed, the original) from object storage: never
+/// the whole file in memory. Content addressed, so an `If-None-Match` with its ETag gets 304.
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, sha256, variant)): Path<(String, String, String)>,
+    headers: header::HeaderMap,
 ) -> Result<Response, ApiError> {
     let job = visible_job(&state, &caller, &id).await?;
     let attachment = attachments_of(&state, job)
@@ -89,16 +92,51 @@ pub async fn download(
         }
         _ => return Err(ApiError::NotFound),
     };
-    let bytes = read(&state, &key).await?;
-    Ok((
+    let etag = format!("\"{sha256}-{variant}\"");
+    let cache = "private, max-age=3600".to_owned();
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|wanted| {
+            wanted
+                .split(',')
+                .any(|t| t.trim() == etag || t.trim() == "*")
+        })
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let (body, length) = objects::get(&state.blobs, &key)
+        .await
+        .map_err(ApiError::Internal)?
+        .ok_or(ApiError::NotFound)?;
+    let chunks = futures_util::stream::unfold(Some(body), |body| async move {
+        let mut body = body?;
+        match body.try_next().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
+            Ok(None) => None,
+            // The client sees the response cut short; nothing more is read.
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    });
+    let mut response = (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-            (header::ETAG, format!("\"{sha256}-{variant}\"")),
+            (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag),
         ],
-        Body::from(bytes),
+        Body::from_stream(chunks),
     )
-        .into_response())
+        .into_response();
+    if let Some(length) = length.filter(|l| *l >= 0) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, header::HeaderValue::from(length));
+    }
+    Ok(response)
 }
 
 async fn read(state: &AppState, key: &str) -> Result<Vec<u8>, ApiError> {

@@ -63,7 +63,24 @@ async fn derivatives_are_served_originals_stay_private_and_the_bundle_lists_ever
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "image/jpeg");
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        let length: usize = response.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let bytes = response.bytes().await.unwrap();
+        assert_eq!(bytes.len(), length, "streamed whole");
+        // Content addressed: a copy the tablet already has is not sent again.
+        let again = app
+            .get(&format!("/api/v1/jobs/{id}/attachments/{sha}/{variant}"))
+            .bearer_auth(&crew.technician.token)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+        assert!(again.bytes().await.unwrap().is_empty());
         let derived = image::load_from_memory(&bytes).unwrap();
         assert_eq!(derived.width().max(derived.height()), longest);
         assert!(

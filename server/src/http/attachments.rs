@@ -5,10 +5,12 @@
 //! - `GET /api/v1/jobs/{id}/evidence`: a tar archive with the originals, the timeline, the
 //!   projection and a manifest of SHA-256s, for the archive (rule 8).
 
+use aws_sdk_s3::primitives::ByteStream;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -18,6 +20,7 @@ use super::jobs::parse_job_id;
 use super::json::AppJson;
 use super::json::Path;
 use crate::auth::Caller;
+use crate::blob::BlobStore;
 use crate::directory::Role;
 use crate::error::ApiError;
 use crate::jobs::document_access;
@@ -139,22 +142,11 @@ pub async fn download(
     Ok(response)
 }
 
-async fn read(state: &AppState, key: &str) -> Result<Vec<u8>, ApiError> {
-    let (mut body, _) = objects::get(&state.blobs, key)
-        .await
-        .map_err(ApiError::Internal)?
-        .ok_or(ApiError::NotFound)?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading {key}: {e}")))?
-    {
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
+/// The evidence bundle: a tar of the originals, the timeline, the job and a manifest of
+/// SHA-256s. Streamed: each original goes from object storage to the client as it is read, so
+/// the bundle of a job with many large photos never sits in memory. The originals' sizes are
+/// known (verified at upload), so the length is sent up front; an original that turns out
+/// missing or of another length cuts the response short rather than send a wrong archive.
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -165,24 +157,27 @@ pub async fn export(
     let job = visible_job(&state, &caller, &id).await?;
     let view = crate::jobs::view::job_view(&state, &caller, job).await?;
     let attachments = attachments_of(&state, job).await?;
-    let mut archive = tar::Builder::new(Vec::new());
+    let mut parts = Vec::new();
     let mut files = Vec::new();
     for attachment in &attachments {
-        let bytes = read(&state, &objects::original_key(&attachment.sha256)).await?;
         let extension = match attachment.content_type.as_str() {
             "image/png" => "png",
             "image/webp" => "webp",
             _ => "jpg",
         };
         let name = format!("{}/{}.{extension}", attachment.kind, attachment.sha256);
-        append(&mut archive, &name, &bytes)?;
-        files.push(json!({"path": name, "sha256": attachment.sha256, "size": bytes.len(), "kind": attachment.kind}));
+        let size = u64::try_from(attachment.size).unwrap_or_default();
+        parts.push(Part::Data(tar_header(&name, size)?));
+        parts.push(Part::Object {
+            key: objects::original_key(&attachment.sha256),
+            size,
+        });
+        parts.push(Part::Data(padding(size)));
+        files.push(json!({"path": name, "sha256": attachment.sha256, "size": size, "kind": attachment.kind}));
     }
     let timeline =
         serde_json::to_vec_pretty(&view.timeline).map_err(|e| ApiError::Internal(e.into()))?;
-    append(&mut archive, "timeline.json", &timeline)?;
     let job_json = serde_json::to_vec_pretty(&view).map_err(|e| ApiError::Internal(e.into()))?;
-    append(&mut archive, "job.json", &job_json)?;
     for (name, bytes) in [("timeline.json", &timeline), ("job.json", &job_json)] {
         files.push(json!({"path": name, "sha256": sha256_hex(bytes), "size": bytes.len()}));
     }
@@ -195,10 +190,25 @@ pub async fn export(
     });
     let manifest =
         serde_json::to_vec_pretty(&manifest).map_err(|e| ApiError::Internal(e.into()))?;
-    append(&mut archive, "manifest.json", &manifest)?;
-    let bytes = archive
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    for (name, bytes) in [
+        ("timeline.json", timeline),
+        ("job.json", job_json),
+        ("manifest.json", manifest),
+    ] {
+        let size = bytes.len() as u64;
+        parts.push(Part::Data(tar_header(name, size)?));
+        parts.push(Part::Data(Bytes::from(bytes)));
+        parts.push(Part::Data(padding(size)));
+    }
+    // The end of the archive: two empty blocks.
+    parts.push(Part::Data(Bytes::from(vec![0; 1024])));
+    let length: u64 = parts
+        .iter()
+        .map(|part| match part {
+            Part::Data(bytes) => bytes.len() as u64,
+            Part::Object { size, .. } => *size,
+        })
+        .sum();
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-tar".to_owned()),
@@ -206,21 +216,79 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"job-{job}-evidence.tar\""),
             ),
+            (header::CONTENT_LENGTH, length.to_string()),
         ],
-        Body::from(bytes),
+        Body::from_stream(tar_stream(state.blobs.clone(), parts)),
     )
         .into_response())
 }
 
-fn append(archive: &mut tar::Builder<Vec<u8>>, name: &str, bytes: &[u8]) -> Result<(), ApiError> {
+/// A piece of the bundle: bytes at hand, or an object to stream of a known size.
+enum Part {
+    Data(Bytes),
+    Object { key: String, size: u64 },
+}
+
+fn tar_header(name: &str, size: u64) -> Result<Bytes, ApiError> {
     let mut header = tar::Header::new_gnu();
-    header.set_size(bytes.len() as u64);
+    header
+        .set_path(name)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    header.set_size(size);
     header.set_mode(0o644);
     header.set_mtime(u64::try_from(Utc::now().timestamp()).unwrap_or_default());
     header.set_cksum();
-    archive
-        .append_data(&mut header, name, bytes)
-        .map_err(|e| ApiError::Internal(e.into()))
+    Ok(Bytes::copy_from_slice(header.as_bytes()))
+}
+
+/// Zeros up to the next 512-byte block.
+fn padding(size: u64) -> Bytes {
+    Bytes::from(vec![0; ((512 - size % 512) % 512) as usize])
+}
+
+/// The bundle's bytes in order, objects read from storage as they are sent.
+fn tar_stream(
+    blobs: BlobStore,
+    parts: Vec<Part>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    struct Cursor {
+        blobs: BlobStore,
+        parts: std::vec::IntoIter<Part>,
+        /// The object being sent, the bytes it still owes, and its key.
+        current: Option<(ByteStream, u64, String)>,
+    }
+    let cut = |why: String| Some((Err(std::io::Error::other(why)), None));
+    let start = Cursor {
+        blobs,
+        parts: parts.into_iter(),
+        current: None,
+    };
+    futures_util::stream::unfold(Some(start), move |cursor| async move {
+        let mut cursor = cursor?;
+        loop {
+            if let Some((body, owed, key)) = cursor.current.as_mut() {
+                match body.try_next().await {
+                    Ok(Some(chunk)) if chunk.len() as u64 <= *owed => {
+                        *owed -= chunk.len() as u64;
+                        return Some((Ok(chunk), Some(cursor)));
+                    }
+                    Ok(Some(_)) => return cut(format!("{key} is longer than recorded")),
+                    Ok(None) if *owed == 0 => cursor.current = None,
+                    Ok(None) => return cut(format!("{key} is shorter than recorded")),
+                    Err(e) => return cut(format!("reading {key}: {e}")),
+                }
+                continue;
+            }
+            match cursor.parts.next()? {
+                Part::Data(bytes) => return Some((Ok(bytes), Some(cursor))),
+                Part::Object { key, size } => match objects::get(&cursor.blobs, &key).await {
+                    Ok(Some((body, _))) => cursor.current = Some((body, size, key)),
+                    Ok(None) => return cut(format!("{key} is missing from the bucket")),
+                    Err(e) => return cut(format!("reading {key}: {e:#}")),
+                },
+            }
+        }
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

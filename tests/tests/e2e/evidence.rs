@@ -135,7 +135,13 @@ async fn derivatives_are_served_originals_stay_private_and_the_bundle_lists_ever
         .unwrap();
     assert_eq!(bundle.status(), 200);
     assert_eq!(bundle.headers()["content-type"], "application/x-tar");
+    let announced: usize = bundle.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let bytes = bundle.bytes().await.unwrap();
+    assert_eq!(bytes.len(), announced, "streamed whole");
     let mut archive = tar::Archive::new(&bytes[..]);
     let mut files = std::collections::HashMap::new();
     for entry in archive.entries().unwrap() {
@@ -156,6 +162,28 @@ async fn derivatives_are_served_originals_stay_private_and_the_bundle_lists_ever
     }
     assert!(files.contains_key(&format!("feedback_card/{sha}.jpg")));
     assert!(files.contains_key("timeline.json"));
+
+    // An original gone from the bucket cuts the bundle short: never an archive that looks
+    // whole without it.
+    app.objects
+        .blobs
+        .client()
+        .delete_object()
+        .bucket(app.objects.blobs.bucket())
+        .key(format!("sha256/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    let broken = app
+        .get(&format!("/api/v1/jobs/{id}/evidence"))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        broken.bytes().await.is_err(),
+        "the transfer fails short of its announced length"
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod openapi;
 mod tiers;
 
 pub use json::{AppJson, Path, Query};
+pub use tiers::close_periods_once;
 
 use std::future::Future;
 
@@ -105,6 +106,7 @@ pub async fn serve(
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
         tokio::spawn(crate::uploads::sweep(state.clone())),
         tokio::spawn(crate::notifications::deliver(state.clone())),
+        tokio::spawn(tiers::close_periods(state.clone())),
     ];
     let hub = state.sync_hub.clone();
     let served = axum::serve(listener, router(state))

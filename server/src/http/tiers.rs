@@ -8,8 +8,9 @@
 //! - `GET /api/v1/customers/{id}/tiers` (the customer's history)
 
 use axum::extract::State;
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::json::AppJson;
@@ -105,10 +106,12 @@ pub async fn rules(
     caller: Caller,
 ) -> Result<AppJson<TierRules>, ApiError> {
     caller.require(&[Role::Admin, Role::Dispatcher])?;
-    Ok(AppJson(current_rules(&app, caller.organisation_id).await?))
+    Ok(AppJson(
+        current_rules(&app.db, caller.organisation_id).await?,
+    ))
 }
 
-async fn current_rules(app: &AppState, organisation: Uuid) -> Result<TierRules, sqlx::Error> {
+async fn current_rules(db: &PgPool, organisation: Uuid) -> Result<TierRules, sqlx::Error> {
     type Row = (String, i64, i32, i32, Vec<i64>, Vec<i32>);
     let row: Option<Row> = sqlx::query_as(
         r#"select scheme, key_min_spend_minor, key_min_jobs, regular_min_jobs,
@@ -116,7 +119,7 @@ async fn current_rules(app: &AppState, organisation: Uuid) -> Result<TierRules, 
            from tier_rules where organisation_id = $1"#,
     )
     .bind(organisation)
-    .fetch_optional(&app.db)
+    .fetch_optional(db)
     .await?;
     let Some((scheme, key_spend, key_jobs, regular_jobs, star_spend, star_jobs)) = row else {
         return Ok(TierRules::default());
@@ -200,10 +203,25 @@ pub async fn recompute(
         .ok()
         .filter(|y| (2000..=chrono::Utc::now().year() + 1).contains(y) && request.period.len() == 4)
         .ok_or_else(|| ApiError::BadRequest("period is a calendar year such as \"2026\"".into()))?;
-    let rules = current_rules(&app, caller.organisation_id).await?;
-    let mut tx = app.db.begin().await?;
+    Ok(AppJson(
+        recompute_period(&app.db, caller.organisation_id, year, Utc::now()).await?,
+    ))
+}
+
+/// Computes every customer's tier of `organisation` for the calendar year `year`, stamped
+/// `at`, and moves the customers' current tier to their latest period; in one transaction.
+pub async fn recompute_period(
+    db: &PgPool,
+    organisation: Uuid,
+    year: i32,
+    at: DateTime<Utc>,
+) -> Result<Vec<PeriodTier>, sqlx::Error> {
+    let period = year.to_string();
+    let rules = current_rules(db, organisation).await?;
+    let mut tx = db.begin().await?;
     let rows: Vec<PeriodTier> = sqlx::query_as(
-        r#"insert into customer_tiers (customer_id, organisation_id, period, tier, spend_minor, completed_jobs)
+        r#"insert into customer_tiers (customer_id, organisation_id, period, tier, spend_minor,
+                                       completed_jobs, computed_at)
            select c.id, c.organisation_id, $2,
                   case when $7 = 'stars' then
                            -- Thresholds never fall, so the levels reached form a prefix: the
@@ -214,7 +232,7 @@ pub async fn recompute(
                        when coalesce(s.spend, 0) >= $3 or coalesce(s.jobs, 0) >= $4 then 'key'
                        when coalesce(s.jobs, 0) >= $5 then 'regular'
                        else 'prospect' end,
-                  coalesce(s.spend, 0), coalesce(s.jobs, 0)
+                  coalesce(s.spend, 0), coalesce(s.jobs, 0), $10
            from customers c
            left join (select customer_id, sum(coalesce(payment_due_minor, 0))::bigint as spend,
                              count(*)::int as jobs
@@ -225,11 +243,11 @@ pub async fn recompute(
            where c.organisation_id = $1
            on conflict (customer_id, period) do update set tier = excluded.tier,
                spend_minor = excluded.spend_minor, completed_jobs = excluded.completed_jobs,
-               computed_at = now()
+               computed_at = excluded.computed_at
            returning customer_id, period, tier, spend_minor, completed_jobs, computed_at"#,
     )
-    .bind(caller.organisation_id)
-    .bind(&request.period)
+    .bind(organisation)
+    .bind(&period)
     .bind(rules.key_min_spend_minor)
     .bind(rules.key_min_jobs)
     .bind(rules.regular_min_jobs)
@@ -237,6 +255,7 @@ pub async fn recompute(
     .bind(rules.scheme.as_str())
     .bind(&rules.star_min_spend_minor[..])
     .bind(&rules.star_min_jobs[..])
+    .bind(at)
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query(
@@ -245,11 +264,55 @@ pub async fn recompute(
            where t.customer_id = c.id and c.organisation_id = $1
              and t.period = (select max(period) from customer_tiers where customer_id = c.id)"#,
     )
-    .bind(caller.organisation_id)
+    .bind(organisation)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(AppJson(rows))
+    Ok(rows)
+}
+
+/// How often to look for a period that closed.
+const CLOSE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Runs until aborted: each period that closes is computed at the start of the next, for every
+/// organisation that computes tiers at all (has computed at least one period), so no one has to
+/// remember the yearly adjustment (档案每年至少调整一次). Idempotent: several instances may do
+/// it at once.
+pub async fn close_periods(app: AppState) {
+    let mut interval = tokio::time::interval(CLOSE_CHECK_EVERY);
+    loop {
+        interval.tick().await;
+        if let Err(e) = close_periods_once(&app.db, Utc::now()).await {
+            tracing::warn!(error = %e, "computing the closed period's tiers failed");
+        }
+    }
+}
+
+/// Computes the period closed before `now` for each organisation that computes tiers and has
+/// not computed it since the period closed; returns those organisations.
+pub async fn close_periods_once(db: &PgPool, now: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::Error> {
+    let closed = now.year() - 1;
+    let closed_at = chrono::NaiveDate::from_ymd_opt(now.year(), 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        r#"select o.id from organisations o
+           where exists (select 1 from customer_tiers t where t.organisation_id = o.id)
+             and not exists (select 1 from customer_tiers t
+                             where t.organisation_id = o.id and t.period = $1
+                               and t.computed_at >= $2)
+           order by o.id"#,
+    )
+    .bind(closed.to_string())
+    .bind(closed_at)
+    .fetch_all(db)
+    .await?;
+    for organisation in &due {
+        let rows = recompute_period(db, *organisation, closed, now).await?;
+        tracing::info!(%organisation, period = closed, customers = rows.len(), "tiers of the closed period computed");
+    }
+    Ok(due)
 }
 
 pub async fn history(

@@ -293,3 +293,72 @@ async fn an_organisation_ranking_by_stars_gets_scheduled_revisits_from_the_stars
         "{tasks:?}"
     );
 }
+
+#[tokio::test]
+async fn a_period_that_closes_is_computed_at_the_start_of_the_next_without_anyone_asking() {
+    use chrono::TimeZone;
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app
+        .staff(
+            crew.organisation,
+            "赵敏",
+            fieldsync_server::directory::Role::Admin,
+        )
+        .await;
+    // Another organisation that never computed tiers is left alone.
+    let bystander = app.crew("另一家公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let evidence = Evidence {
+        card: harness::images::noise_png(100, 80, 15),
+        signature: harness::images::noise_png(60, 24, 16),
+    };
+    complete_visit(&app, &crew, &job, &evidence).await;
+    let year = chrono::Utc::now().year();
+    let computed = app
+        .post("/api/v1/tiers/recompute")
+        .bearer_auth(&admin.token)
+        .json(&json!({"period": year.to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(computed.status(), 200);
+
+    // Early next year the server finds the period closed and computes it once more, final.
+    let new_year = chrono::Utc
+        .with_ymd_and_hms(year + 1, 1, 2, 3, 0, 0)
+        .unwrap();
+    let pool = &app.database.pool;
+    let done = fieldsync_server::http::close_periods_once(pool, new_year)
+        .await
+        .unwrap();
+    assert_eq!(done, vec![crew.organisation]);
+    assert!(!done.contains(&bystander.organisation));
+    let history: Vec<Value> = app
+        .get(&format!("/api/v1/customers/{}/tiers", crew.customer))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let closed = history
+        .iter()
+        .find(|h| h["period"].as_str() == Some(year.to_string().as_str()))
+        .unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(closed["computed_at"].as_str().unwrap()).unwrap(),
+        new_year
+    );
+    assert_eq!(closed["tier"], "regular", "one completed job: {closed}");
+    assert_eq!(closed["completed_jobs"], 1);
+
+    // Once is enough: the next look finds nothing to do.
+    let again =
+        fieldsync_server::http::close_periods_once(pool, new_year + chrono::Duration::hours(1))
+            .await
+            .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+}

@@ -12,6 +12,7 @@ use sync_protocol::DocumentId;
 use sync_protocol::message::{PeerId, WireMessage};
 use sync_protocol::session::{
     Event, IncomingSync, PeerSession, SessionConfig, SessionError, SyncRefusal,
+    lacking_dependencies,
 };
 
 fn fixture(dir: &str, name: &str) -> Vec<u8> {
@@ -123,6 +124,24 @@ fn changes_whose_dependencies_were_not_sent_are_refused_as_not_applied() {
             carried: 1
         }
     );
+
+    // The answer asks for exactly what was missing, by hash, and always goes out.
+    let lacking = lacking_dependencies(&sync, &Automerge::new());
+    assert_eq!(lacking, base.get_heads(), "the job's creation");
+    assert!(
+        lacking_dependencies(&sync, &base).is_empty(),
+        "held: nothing lacks"
+    );
+    let mut server = server;
+    server.ask_to_resend(sync.document_id, lacking.clone());
+    assert!(server.sync_document(sync.document_id, &Automerge::new()));
+    let sent = server.take_outbound();
+    let data = match &sent[..] {
+        [WireMessage::Sync(body) | WireMessage::Request(body)] => body.data.clone(),
+        other => panic!("one sync message expected: {other:?}"),
+    };
+    let message = automerge::sync::Message::decode(&data).unwrap();
+    assert_eq!(message.need, lacking);
 }
 
 #[test]

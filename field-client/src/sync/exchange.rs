@@ -28,7 +28,9 @@ use crate::store::documents::DocumentKind;
 /// How long the server may take to answer our `join`.
 const HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs one session; sync states are saved whatever happens, so a retry resumes cheaply.
+/// Runs one session; sync states are saved however the session ends, so a retry resumes
+/// cheaply (a run cancelled outright, as `watch` does on a signal, saves none: the next run
+/// then exchanges a little more, nothing is lost).
 pub(crate) async fn run(
     store: &mut Store,
     api: &ServerApi,

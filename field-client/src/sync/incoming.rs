@@ -5,7 +5,7 @@
 use automerge::sync::Message;
 use automerge::{Automerge, ChangeHash};
 use sync_protocol::DocumentId;
-use sync_protocol::session::{IncomingSync, PeerSession};
+use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal, lacking_dependencies};
 
 use super::SyncError;
 use crate::ClientError;
@@ -43,10 +43,16 @@ pub(crate) fn apply(
             return Ok(Applied::default());
         }
     }
-    let candidate = store.upsert_document(id, kind, |doc, conn| {
+    let mut lacking = None;
+    let upserted = store.upsert_document(id, kind, |doc, conn| {
         let candidate = session
             .receive_sync(incoming, doc.document())
-            .map_err(|e| ClientError::Corrupt(format!("sync message for {id}: {e}")))?;
+            .map_err(|e| {
+                if matches!(e, SyncRefusal::NotApplied { .. }) {
+                    lacking = Some(lacking_dependencies(incoming, doc.document()));
+                }
+                ClientError::Corrupt(format!("sync message for {id}: {e}"))
+            })?;
         doc.apply_changes(candidate.new_changes().iter().cloned())?;
         let known: Vec<ChangeHash> = server_heads
             .iter()
@@ -59,7 +65,16 @@ pub(crate) fn apply(
             write_server_heads(conn, id, &known)?;
         }
         Ok(candidate)
-    })?;
+    });
+    let candidate = match upserted {
+        // Changes whose dependencies did not come: nothing stored, the server is asked to
+        // send again everything we lack.
+        Err(_) if lacking.is_some() => {
+            session.ask_to_resend(id, lacking.unwrap_or_default());
+            return Ok(Applied::default());
+        }
+        other => other?,
+    };
     let new_changes = candidate.new_changes().len();
     session
         .accept(candidate)

@@ -137,6 +137,27 @@ impl PeerSession {
         Ok(accepted.new_changes)
     }
 
+    /// After refusing a message whose changes lacked their dependencies
+    /// ([`SyncRefusal::NotApplied`]): our next sync message for the document asks the peer to
+    /// forget what it believes it has sent us and send again everything we lack (Automerge's
+    /// sync reset). Without it the peer, counting the refused changes as delivered, never sends
+    /// them again, and the two can exchange empty messages forever. Not for refusals of the
+    /// content itself (forbidden fields): those changes would only come back.
+    ///
+    /// `lacking` ([`super::lacking_dependencies`]) is asked for by hash: the peer's Bloom filter
+    /// test may keep wrongly deciding we hold one of them, and only an explicit `need` gets
+    /// past that. The next [`Self::sync_document`] always sends.
+    pub fn ask_to_resend(&mut self, document_id: DocumentId, lacking: Vec<ChangeHash>) {
+        let entry = self
+            .documents
+            .entry(document_id)
+            .or_insert_with(DocumentState::new);
+        entry.state.needs_reset = true;
+        entry.state.have_responded = false;
+        entry.lacking = lacking;
+        entry.generation += 1;
+    }
+
     /// Queues the next sync message for this document if Automerge has anything to say. The
     /// first message about a document we do not have yet goes out as `request`, so the peer
     /// answers `doc-unavailable` rather than silence. Returns whether a message was queued.
@@ -148,9 +169,14 @@ impl PeerSession {
             .documents
             .entry(document_id)
             .or_insert_with(DocumentState::new);
-        let Some(message) = document.generate_sync_message(&mut entry.state) else {
+        let Some(mut message) = document.generate_sync_message(&mut entry.state) else {
             return false;
         };
+        if !entry.lacking.is_empty() {
+            message.need.append(&mut entry.lacking);
+            message.need.sort();
+            message.need.dedup();
+        }
         entry.generation += 1;
         let body = DocumentSync {
             sender_id: self.config.local_id.clone(),

@@ -72,6 +72,7 @@ pub enum SyncRefusal {
     )]
     UnsupportedChunk { chunk_type: u8 },
     /// Some carried changes did not apply, usually because changes they depend on were not sent.
+    /// Answer it with [`super::PeerSession::ask_to_resend`].
     #[error(
         "{missing} of the {carried} changes in the sync message could not be applied (missing dependencies); resend from the last shared state"
     )]

@@ -90,6 +90,7 @@ use automerge::sync;
 
 pub use document::{Accepted, Candidate};
 pub use error::{SessionError, SyncRefusal};
+pub use verify::lacking_dependencies;
 
 use crate::DocumentId;
 use crate::message::{DecodeLimits, Ephemeral, Ignored, PeerId, PeerMetadata, WireMessage};
@@ -179,6 +180,8 @@ struct DocumentState {
     generation: u64,
     /// The peer has shown heads for this document, so we never `request` it.
     peer_has_document: bool,
+    /// Changes to ask for by hash in our next message (dependencies of refused changes).
+    lacking: Vec<automerge::ChangeHash>,
 }
 
 impl DocumentState {
@@ -187,6 +190,7 @@ impl DocumentState {
             state: sync::State::new(),
             generation: 0,
             peer_has_document: false,
+            lacking: Vec::new(),
         }
     }
 }

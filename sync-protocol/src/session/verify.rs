@@ -54,6 +54,39 @@ pub(super) fn carried_hashes(message: &sync::Message) -> Result<Vec<ChangeHash>,
     Ok(hashes)
 }
 
+/// The changes a refused sync message depended on that neither it nor `document` holds: what
+/// to ask the peer for by hash ([`super::PeerSession::ask_to_resend`]). Automerge would queue
+/// such changes and ask by itself; we refuse them instead (nothing unapplied is kept), so we
+/// ask. Unreadable messages lack nothing.
+pub fn lacking_dependencies(
+    incoming: &super::IncomingSync,
+    document: &Automerge,
+) -> Vec<ChangeHash> {
+    let Ok(message) = sync::Message::decode(&incoming.data) else {
+        return Vec::new();
+    };
+    let mut carried = std::collections::HashSet::new();
+    let mut deps = std::collections::BTreeSet::new();
+    for item in message.changes.iter() {
+        let mut rest: &[u8] = item;
+        while let Ok((chunk_type, chunk, after)) = split_chunk(rest) {
+            if matches!(chunk_type, CHANGE_CHUNK | COMPRESSED_CHANGE_CHUNK)
+                && let Ok(change) = Change::try_from(chunk)
+            {
+                carried.insert(change.hash());
+                deps.extend(change.deps().iter().copied());
+            }
+            if after.is_empty() {
+                break;
+            }
+            rest = after;
+        }
+    }
+    deps.into_iter()
+        .filter(|hash| !carried.contains(hash) && document.get_change_meta_by_hash(hash).is_none())
+        .collect()
+}
+
 /// How many of `hashes` the document lacks after applying.
 pub(super) fn count_missing(doc: &Automerge, hashes: &[ChangeHash]) -> usize {
     hashes

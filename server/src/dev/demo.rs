@@ -173,7 +173,7 @@ async fn reissue(db: &PgPool, organisation_id: Uuid, base_url: &str) -> anyhow::
             token: token.token,
         });
     }
-    let customers = Customer::list(&mut *tx, organisation_id)
+    let customers = Customer::list(&mut *tx, organisation_id, None, 1000)
         .await?
         .into_iter()
         .map(|c| DemoCustomer {

@@ -181,15 +181,25 @@ impl Customer {
         .await
     }
 
+    /// A page of the organisation's customers in the order they were added, after customer
+    /// `after` when given.
     pub async fn list(
         db: impl PgExecutor<'_>,
         organisation_id: Uuid,
+        after: Option<Uuid>,
+        limit: i64,
     ) -> Result<Vec<Self>, sqlx::Error> {
         sqlx::query_as(
             r#"select id, organisation_id, name, phone, address, tier from customers
-               where organisation_id = $1 order by created_at, id limit 1000"#,
+               where organisation_id = $1
+                 and ($2::uuid is null or (created_at, id) >
+                      (select c.created_at, c.id from customers c
+                       where c.id = $2 and c.organisation_id = $1))
+               order by created_at, id limit $3"#,
         )
         .bind(organisation_id)
+        .bind(after)
+        .bind(limit)
         .fetch_all(db)
         .await
     }

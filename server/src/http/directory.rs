@@ -2,11 +2,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::json::AppJson;
-use super::json::Path;
+use super::json::{Path, Query};
 use crate::auth::{Caller, DeviceToken};
 use crate::directory::{Customer, NewCustomer, NewStaff, Role, Staff, TierScheme};
 use crate::error::ApiError;
@@ -151,14 +152,46 @@ pub async fn create_customer(
     Ok((StatusCode::CREATED, AppJson(customer)))
 }
 
+/// `?limit=` (1 to 1000, default 1000) and `?after=` (the last customer of the previous page).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPage {
+    limit: Option<i64>,
+    after: Option<Uuid>,
+}
+
 pub async fn list_customers(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<AppJson<Vec<Customer>>, ApiError> {
+    Query(page): Query<CustomerPage>,
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
-    Ok(AppJson(
-        Customer::list(&state.db, caller.organisation_id).await?,
-    ))
+    let limit = page.limit.unwrap_or(1000).clamp(1, 1000);
+    if let Some(after) = page.after
+        && Customer::find(&state.db, caller.organisation_id, after)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::BadRequest(
+            "`after` must be the id of a customer of the previous page".into(),
+        ));
+    }
+    let customers = Customer::list(&state.db, caller.organisation_id, page.after, limit).await?;
+    // A full page may have more after it: say where it goes on (RFC 8288).
+    let next = (customers.len() as i64 == limit)
+        .then(|| customers.last().map(|c| c.id))
+        .flatten();
+    let mut response = AppJson(customers).into_response();
+    if let Some(last) = next
+        && let Ok(link) = axum::http::HeaderValue::from_str(&format!(
+            "</api/v1/customers?limit={limit}&after={last}>; rel=\"next\""
+        ))
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LINK, link);
+    }
+    Ok(response)
 }
 
 pub async fn show_customer(

@@ -74,15 +74,18 @@ pub struct ListQuery {
     /// open (no outcome yet, the default), mine (claimed by me, no outcome), done, all.
     status: Option<String>,
     limit: Option<i64>,
+    /// The last task of the previous page: the list goes on after it (by due time).
+    after: Option<Uuid>,
 }
 
 async fn list(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
-) -> Result<AppJson<Vec<Task>>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     caller.require(&QUEUE_READERS)?;
-    let filter = match query.status.as_deref().unwrap_or("open") {
+    let status = query.status.as_deref().unwrap_or("open");
+    let filter = match status {
         "open" => "and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)",
         "mine" => {
             "and t.claimed_by = $2 and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"
@@ -96,14 +99,35 @@ async fn list(
         }
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let tasks = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{TASK_QUERY} {filter} and $2::uuid is not null order by t.due_at, t.id limit {limit}"
+    if let Some(after) = query.after {
+        find(&app, &caller, after).await.map_err(|_| {
+            ApiError::BadRequest("`after` must be the id of a task of the previous page".into())
+        })?;
+    }
+    let tasks: Vec<Task> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TASK_QUERY} {filter} and $2::uuid is not null
+           and ($3::uuid is null or (t.due_at, t.id) >
+                (select r.due_at, r.id from revisit_tasks r where r.id = $3 and r.organisation_id = $1))
+         order by t.due_at, t.id limit {limit}"
     )))
     .bind(caller.organisation_id)
     .bind(caller.staff_id)
+    .bind(query.after)
     .fetch_all(&app.db)
     .await?;
-    Ok(AppJson(tasks))
+    // A full page may have more after it: say where it goes on (RFC 8288).
+    let next = (tasks.len() as i64 == limit)
+        .then(|| tasks.last().map(|t| t.id))
+        .flatten();
+    let mut response = AppJson(tasks).into_response();
+    if let Some(last) = next
+        && let Ok(link) = header::HeaderValue::from_str(&format!(
+            "</api/v1/revisits?status={status}&limit={limit}&after={last}>; rel=\"next\""
+        ))
+    {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
 }
 
 async fn find(app: &AppState, caller: &Caller, id: Uuid) -> Result<Task, ApiError> {

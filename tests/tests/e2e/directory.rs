@@ -222,3 +222,88 @@ async fn the_fleet_view_shows_each_devices_last_connection_sync_and_reported_wor
         403
     );
 }
+
+/// Follows `Link: <...>; rel="next"` from `first` to the end; every item's id, in order.
+async fn all_pages(app: &TestApp, token: &str, first: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut next = Some(first.to_owned());
+    let mut pages = 0;
+    while let Some(path) = next {
+        pages += 1;
+        assert!(pages < 50, "pagination does not end");
+        let response = app.get(&path).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        next = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .map(|link| {
+                assert!(link.ends_with("; rel=\"next\""), "{link}");
+                link.trim_start_matches('<')
+                    .split('>')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            });
+        let page: Vec<Value> = response.json().await.unwrap();
+        ids.extend(
+            page.iter()
+                .map(|item| item["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn long_lists_come_in_pages_that_end_and_repeat_nothing() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut customers = vec![crew.customer.to_string()];
+    for n in 0..4 {
+        let added = app
+            .customer(
+                crew.organisation,
+                &format!("客户{n}"),
+                "上海市徐汇区漕溪北路88号",
+                fieldsync_server::directory::Tier::Regular,
+            )
+            .await;
+        customers.push(added.id.to_string());
+    }
+    let listed = all_pages(&app, &crew.dispatcher.token, "/api/v1/customers?limit=2").await;
+    assert_eq!(listed, customers, "every customer once, in the order added");
+    let bad = app
+        .get(&format!("/api/v1/customers?after={}", uuid::Uuid::new_v4()))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    // The revisit queue, by due time.
+    let mut tasks = Vec::new();
+    for n in 0..3 {
+        let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+        for (reason, hours) in [("completed_job", 72 + n), ("complaint", 24 + n)] {
+            let id = uuid::Uuid::new_v4();
+            sqlx::query(
+                "insert into revisit_tasks (id, organisation_id, job_id, customer_id, reason, due_at)
+                 values ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))",
+            )
+            .bind(id)
+            .bind(crew.organisation)
+            .bind(uuid::Uuid::parse_str(job["id"].as_str().unwrap()).unwrap())
+            .bind(crew.customer)
+            .bind(reason)
+            .bind(hours)
+            .execute(&app.database.pool)
+            .await
+            .unwrap();
+            tasks.push((hours, id.to_string()));
+        }
+    }
+    tasks.sort();
+    let by_due: Vec<String> = tasks.into_iter().map(|(_, id)| id).collect();
+    let listed = all_pages(&app, &crew.revisit.token, "/api/v1/revisits?limit=4").await;
+    assert_eq!(listed, by_due, "every task once, by due time");
+}

@@ -40,6 +40,38 @@ impl TestApp {
         }
     }
 
+    /// Books a job for the crew's technician with a window around now, confirmed by the
+    /// customer by phone, as a tablet will find it in the morning; returns its id.
+    pub async fn book_confirmed(&self, crew: &Crew) -> String {
+        let now = chrono::Utc::now();
+        let booked: Value = self
+            .post("/api/v1/jobs")
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({
+                "customer_id": crew.customer,
+                "kind": "repair",
+                "window_start": now - chrono::Duration::minutes(30),
+                "window_end": now + chrono::Duration::minutes(90),
+                "technician_id": crew.technician.staff.id,
+            }))
+            .send()
+            .await
+            .expect("POST /api/v1/jobs")
+            .json()
+            .await
+            .expect("JSON body");
+        let id = booked["id"].as_str().expect("job id").to_owned();
+        let confirmed = self
+            .post(&format!("/api/v1/jobs/{id}/confirmation"))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": now}))
+            .send()
+            .await
+            .expect("POST confirmation");
+        assert_eq!(confirmed.status(), 200, "the confirmation is recorded");
+        id
+    }
+
     /// Books a job for today through `POST /api/v1/jobs`; returns the response body.
     pub async fn book(&self, crew: &Crew, technician: Option<Uuid>) -> Value {
         let today = chrono::Utc::now().date_naive();

@@ -19,38 +19,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sync_protocol::job::JobDocument;
 
-/// Books a job for the crew's technician with a window around now, confirmed by the customer;
-/// returns its id.
-async fn confirmed_job(app: &TestApp, crew: &Crew) -> String {
-    let now = Utc::now();
-    let booked: Value = app
-        .post("/api/v1/jobs")
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({
-            "customer_id": crew.customer,
-            "kind": "repair",
-            "window_start": now - chrono::Duration::minutes(30),
-            "window_end": now + chrono::Duration::minutes(90),
-            "technician_id": crew.technician.staff.id,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = booked["id"].as_str().unwrap().to_owned();
-    let confirmed = app
-        .post(&format!("/api/v1/jobs/{id}/confirmation"))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": now}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(confirmed.status(), 200);
-    id
-}
-
 /// `field login` then `field sync` as the crew's technician; returns the sync report.
 async fn log_in_and_sync(tablet: &Tablet, base_url: &str, crew: &Crew) -> Value {
     let login = tablet
@@ -119,7 +87,7 @@ async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
     let crew = app.crew("安居家电服务有限公司").await;
     let mut jobs = Vec::new();
     for _ in 0..3 {
-        jobs.push(confirmed_job(&app, &crew).await);
+        jobs.push(app.book_confirmed(&crew).await);
     }
     let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
     let tablet = Tablet::new();
@@ -259,8 +227,8 @@ async fn a_client_killed_during_sync_and_upload_loses_nothing_and_stores_nothing
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
     let jobs = [
-        confirmed_job(&app, &crew).await,
-        confirmed_job(&app, &crew).await,
+        app.book_confirmed(&crew).await,
+        app.book_confirmed(&crew).await,
     ];
     let tablet = Tablet::new();
     log_in_and_sync(&tablet, &app.base_url, &crew).await;
@@ -339,7 +307,7 @@ async fn a_client_killed_during_sync_and_upload_loses_nothing_and_stores_nothing
 async fn technician_and_dispatcher_edits_made_apart_both_survive_the_merge() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let job = confirmed_job(&app, &crew).await;
+    let job = app.book_confirmed(&crew).await;
     let tablet = Tablet::new();
     log_in_and_sync(&tablet, &app.base_url, &crew).await;
 
@@ -391,7 +359,7 @@ async fn technician_and_dispatcher_edits_made_apart_both_survive_the_merge() {
 async fn work_recorded_before_a_reassignment_still_arrives_and_is_flagged() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let job = confirmed_job(&app, &crew).await;
+    let job = app.book_confirmed(&crew).await;
     let tablet = Tablet::new();
     log_in_and_sync(&tablet, &app.base_url, &crew).await;
 
@@ -453,7 +421,7 @@ async fn a_refused_token_is_not_stored_and_a_revoked_one_stops_sync_with_advice(
     assert!(!refused.contains("fst_not_a_token"), "{refused}");
     let status = tablet.json(&["status"]).await;
     assert_eq!(status["server_url"], Value::Null, "nothing stored");
-    let job = confirmed_job(&app, &crew).await;
+    let job = app.book_confirmed(&crew).await;
     log_in_and_sync(&tablet, &app.base_url, &crew).await;
 
     // The office revokes the tablet's token while it holds unsent work.
@@ -495,7 +463,7 @@ async fn a_refused_token_is_not_stored_and_a_revoked_one_stops_sync_with_advice(
 async fn a_photo_the_office_cannot_read_is_refused_once_and_its_retake_completes_the_job() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let job = confirmed_job(&app, &crew).await;
+    let job = app.book_confirmed(&crew).await;
     let tablet = Tablet::new();
     log_in_and_sync(&tablet, &app.base_url, &crew).await;
 
@@ -672,7 +640,7 @@ async fn job_view_until(
 async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_work_is_recorded() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let job = confirmed_job(&app, &crew).await;
+    let job = app.book_confirmed(&crew).await;
     let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
     let tablet = Tablet::new();
     log_in_and_sync(&tablet, &server.base_url, &crew).await;
@@ -721,7 +689,7 @@ async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_wor
 
     // The office books another job; a watching tablet has it within its round.
     let watcher = Watcher::start(&tablet, "2");
-    confirmed_job(&app, &crew).await;
+    app.book_confirmed(&crew).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let listed = tablet.json(&["jobs"]).await;

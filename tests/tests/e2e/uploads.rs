@@ -40,6 +40,42 @@ async fn upload(
     result
 }
 
+/// `POST /api/v1/uploads` for a PNG cleanup photo of `length` bytes with SHA-256 `sha` on `job`,
+/// as a tablet makes it by hand; returns the upload's absolute URL.
+async fn create_upload(
+    app: &TestApp,
+    token: &str,
+    job: &Value,
+    sha: &str,
+    length: usize,
+) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let metadata = format!(
+        "sha256 {},job_id {},kind {},content_type {}",
+        b64(sha),
+        b64(job["id"].as_str().unwrap()),
+        b64("cleanup"),
+        b64("image/png")
+    );
+    let created = app
+        .post("/api/v1/uploads")
+        .bearer_auth(token)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", length.to_string())
+        .header("upload-metadata", metadata)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap();
+    if location.starts_with("http") {
+        location.to_owned()
+    } else {
+        app.url(location)
+    }
+}
+
 async fn stored_sha256(app: &TestApp, key: &str) -> Option<String> {
     let object = app
         .objects
@@ -363,7 +399,6 @@ async fn uploads_refuse_what_they_must_with_clear_statuses() {
 /// the request's handler while it held the upload, and the tablet waited out the lease.)
 #[tokio::test]
 async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at_once() {
-    use base64::Engine;
     use tokio::io::AsyncWriteExt;
 
     let app = TestApp::spawn().await;
@@ -371,30 +406,7 @@ async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let bytes = photo(1_500_000, 21);
     let sha = hex::encode(Sha256::digest(&bytes));
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let metadata = format!(
-        "sha256 {},job_id {},kind {},content_type {}",
-        b64(&sha),
-        b64(job["id"].as_str().unwrap()),
-        b64("cleanup"),
-        b64("image/png")
-    );
-    let created = app
-        .post("/api/v1/uploads")
-        .bearer_auth(&crew.technician.token)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", bytes.len().to_string())
-        .header("upload-metadata", metadata)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = created.headers()["location"].to_str().unwrap();
-    let location = if location.starts_with("http") {
-        location.to_owned()
-    } else {
-        app.url(location)
-    };
+    let location = create_upload(&app, &crew.technician.token, &job, &sha, bytes.len()).await;
     let path = reqwest::Url::parse(&location).unwrap().path().to_owned();
 
     let sent = 600_000;
@@ -468,7 +480,6 @@ async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at
 
 #[tokio::test]
 async fn each_patch_keeps_only_its_own_bytes_until_a_part_goes_out() {
-    use base64::Engine;
     use fieldsync_server::uploads::PART_BYTES;
 
     let app = TestApp::spawn().await;
@@ -477,30 +488,7 @@ async fn each_patch_keeps_only_its_own_bytes_until_a_part_goes_out() {
     // Over one part: the third PATCH sends the first part to object storage.
     let bytes = photo(PART_BYTES + 2_000_000, 33);
     let sha = hex::encode(Sha256::digest(&bytes));
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let metadata = format!(
-        "sha256 {},job_id {},kind {},content_type {}",
-        b64(&sha),
-        b64(job["id"].as_str().unwrap()),
-        b64("cleanup"),
-        b64("image/png")
-    );
-    let created = app
-        .post("/api/v1/uploads")
-        .bearer_auth(&crew.technician.token)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", bytes.len().to_string())
-        .header("upload-metadata", metadata)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let location = if location.starts_with("http") {
-        location
-    } else {
-        app.url(&location)
-    };
+    let location = create_upload(&app, &crew.technician.token, &job, &sha, bytes.len()).await;
     let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
     let kept = || async {
         sqlx::query_as::<_, (i64, i64)>(
@@ -555,7 +543,6 @@ async fn each_patch_keeps_only_its_own_bytes_until_a_part_goes_out() {
 
 #[tokio::test]
 async fn a_patch_still_arriving_when_its_upload_is_terminated_keeps_nothing() {
-    use base64::Engine;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let app = TestApp::spawn().await;
@@ -563,30 +550,7 @@ async fn a_patch_still_arriving_when_its_upload_is_terminated_keeps_nothing() {
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let bytes = photo(900_000, 41);
     let sha = hex::encode(Sha256::digest(&bytes));
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let metadata = format!(
-        "sha256 {},job_id {},kind {},content_type {}",
-        b64(&sha),
-        b64(job["id"].as_str().unwrap()),
-        b64("cleanup"),
-        b64("image/png")
-    );
-    let created = app
-        .post("/api/v1/uploads")
-        .bearer_auth(&crew.technician.token)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", bytes.len().to_string())
-        .header("upload-metadata", metadata)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let location = if location.starts_with("http") {
-        location
-    } else {
-        app.url(&location)
-    };
+    let location = create_upload(&app, &crew.technician.token, &job, &sha, bytes.len()).await;
     let url = reqwest::Url::parse(&location).unwrap();
     let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
 

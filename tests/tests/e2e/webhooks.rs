@@ -952,32 +952,7 @@ async fn a_visit_completed_offline_reaches_the_webhook_once_after_the_tablet_syn
         .unwrap();
     let secret = registered["secret"].as_str().unwrap().to_owned();
 
-    let now = chrono::Utc::now();
-    let booked: Value = app
-        .post("/api/v1/jobs")
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({
-            "customer_id": crew.customer,
-            "kind": "repair",
-            "window_start": now - chrono::Duration::minutes(30),
-            "window_end": now + chrono::Duration::minutes(90),
-            "technician_id": crew.technician.staff.id,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = booked["id"].as_str().unwrap().to_owned();
-    let confirmed = app
-        .post(&format!("/api/v1/jobs/{job}/confirmation"))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": now}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(confirmed.status(), 200);
+    let job = app.book_confirmed(&crew).await;
 
     // Morning sync; then the whole visit is recorded with no contact with the server.
     let tablet = Tablet::new();

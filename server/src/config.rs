@@ -87,6 +87,10 @@ pub struct ServeArgs {
     #[arg(long, env = "FIELDSYNC_RATE_PER_SECOND", default_value_t = 50.0,
           value_parser = positive_rate)]
     pub rate_per_second: f64,
+    /// A token `GET /metrics` must be called with (`Authorization: Bearer`); without it the
+    /// metrics are open to whoever reaches the server.
+    #[arg(long, env = "FIELDSYNC_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     /// How many requests one device may make at once after a quiet spell.
     #[arg(long, env = "FIELDSYNC_RATE_BURST", default_value_t = 300.0, value_parser = positive_rate)]
     pub rate_burst: f64,

@@ -46,6 +46,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
     let mut state = AppState::new(db, blobs);
     state.webhooks.allow_private_targets = args.allow_private_webhooks;
+    if let Some(token) = &args.metrics_token {
+        state.metrics = fieldsync_server::metrics::Metrics::guarded(token.expose());
+    }
     state.rates = fieldsync_server::auth::RateLimiter::new(fieldsync_server::auth::RateSettings {
         per_second: args.rate_per_second,
         burst: args.rate_burst,

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,6 +31,8 @@ pub struct Metrics {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// SHA-256 of the token a scrape must bear, if the operator set one.
+    token_sha256: Option<[u8; 32]>,
     /// (method, route, status) → requests.
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     /// route → durations.
@@ -60,6 +62,29 @@ impl Drop for OpenConnection {
 }
 
 impl Metrics {
+    /// Metrics that `GET /metrics` shows only to a caller bearing `token`.
+    pub fn guarded(token: &str) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                token_sha256: Some(sha256(token.as_bytes())),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Whether a scrape with these headers may see the metrics. Tokens are compared as
+    /// SHA-256 digests, so the comparison's time tells nothing about the token.
+    fn admits(&self, headers: &HeaderMap) -> bool {
+        let Some(wanted) = self.inner.token_sha256 else {
+            return true;
+        };
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| sha256(given.trim().as_bytes()) == wanted)
+    }
+
     /// Counts a sync connection until the returned guard is dropped.
     pub fn sync_connection(&self) -> OpenConnection {
         self.inner.sync_connections.fetch_add(1, Ordering::Relaxed);
@@ -119,8 +144,16 @@ struct Queues {
     revisits_overdue: i64,
 }
 
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
 /// `GET /metrics`.
-pub async fn render(State(app): State<AppState>) -> Result<Response, ApiError> {
+pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if !app.metrics.admits(&headers) {
+        return Err(ApiError::Unauthenticated);
+    }
     let queues: Queues = sqlx::query_as(
         r#"select
              (select count(*) from outbox where fanned_out_at is null) as outbox_unfanned,

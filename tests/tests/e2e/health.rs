@@ -197,3 +197,43 @@ async fn metrics_count_requests_by_route_and_show_connections_and_queues() {
     assert!(value("fieldsync_upload_slots_free") > 0.0);
     drop(peer);
 }
+
+#[tokio::test]
+async fn with_a_metrics_token_only_a_scraper_bearing_it_sees_the_metrics() {
+    use harness::process::ServerProcess;
+
+    let app = TestApp::spawn().await;
+    let server = ServerProcess::start_with(
+        &app.database.url,
+        &app.objects.config,
+        0,
+        &[("FIELDSYNC_METRICS_TOKEN", "scrape-secret")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", server.base_url);
+    let without = client.get(&url).send().await.unwrap();
+    assert_eq!(without.status(), 401);
+    let wrong = client
+        .get(&url)
+        .bearer_auth("scrape-secrets")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client
+        .get(&url)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("fieldsync_sync_connections")
+    );
+    server.kill().await;
+}

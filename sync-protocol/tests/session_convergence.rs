@@ -10,9 +10,7 @@ use automerge::{ActorId, Automerge};
 use proptest::prelude::*;
 use sync_protocol::DocumentId;
 use sync_protocol::message::{PeerId, WireMessage};
-use sync_protocol::session::{
-    Event, PeerSession, SessionConfig, SyncRefusal, lacking_dependencies,
-};
+use sync_protocol::session::{Event, PeerSession, SessionConfig};
 
 const REPLICAS: usize = 3;
 
@@ -144,11 +142,8 @@ impl Network {
                 // session refuses them whole and asks the peer to send again what it lacks.
                 Err(refusal) => {
                     self.refused += 1;
-                    if matches!(refusal, SyncRefusal::NotApplied { .. }) {
-                        let lacking = lacking_dependencies(&incoming, &self.docs[to]);
-                        self.session(to, from)
-                            .ask_to_resend(incoming.document_id, lacking);
-                    }
+                    self.session(to, from)
+                        .answer_refusal(incoming.document_id, &refusal);
                 }
             }
             self.announce(to);

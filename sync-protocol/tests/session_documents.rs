@@ -12,7 +12,6 @@ use sync_protocol::DocumentId;
 use sync_protocol::message::{PeerId, WireMessage};
 use sync_protocol::session::{
     Event, IncomingSync, PeerSession, SessionConfig, SessionError, SyncRefusal,
-    lacking_dependencies,
 };
 
 fn fixture(dir: &str, name: &str) -> Vec<u8> {
@@ -117,23 +116,24 @@ fn changes_whose_dependencies_were_not_sent_are_refused_as_not_applied() {
     let refusal = server
         .receive_sync(&sync, &Automerge::new())
         .expect_err("refused");
+    // The refusal names what is missing: the job's creation.
+    let lacking = base.get_heads();
     assert_eq!(
         refusal,
         SyncRefusal::NotApplied {
             missing: 1,
-            carried: 1
+            carried: 1,
+            lacking: lacking.clone(),
         }
+    );
+    assert!(
+        server.receive_sync(&sync, &base).is_ok(),
+        "held: nothing lacks, the edit applies"
     );
 
     // The answer asks for exactly what was missing, by hash, and always goes out.
-    let lacking = lacking_dependencies(&sync, &Automerge::new());
-    assert_eq!(lacking, base.get_heads(), "the job's creation");
-    assert!(
-        lacking_dependencies(&sync, &base).is_empty(),
-        "held: nothing lacks"
-    );
     let mut server = server;
-    server.ask_to_resend(sync.document_id, lacking.clone());
+    server.answer_refusal(sync.document_id, &refusal);
     assert!(server.sync_document(sync.document_id, &Automerge::new()));
     let sent = server.take_outbound();
     let data = match &sent[..] {

@@ -5,7 +5,7 @@
 use automerge::sync::Message;
 use automerge::{Automerge, ChangeHash};
 use sync_protocol::DocumentId;
-use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal, lacking_dependencies};
+use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal};
 
 use super::SyncError;
 use crate::ClientError;
@@ -43,15 +43,14 @@ pub(crate) fn apply(
             return Ok(Applied::default());
         }
     }
-    let mut lacking = None;
+    let mut refused = None;
     let upserted = store.upsert_document(id, kind, |doc, conn| {
         let candidate = session
             .receive_sync(incoming, doc.document())
             .map_err(|e| {
-                if matches!(e, SyncRefusal::NotApplied { .. }) {
-                    lacking = Some(lacking_dependencies(incoming, doc.document()));
-                }
-                ClientError::Corrupt(format!("sync message for {id}: {e}"))
+                let error = ClientError::Corrupt(format!("sync message for {id}: {e}"));
+                refused = Some(e);
+                error
             })?;
         doc.apply_changes(candidate.new_changes().iter().cloned())?;
         let known: Vec<ChangeHash> = server_heads
@@ -66,14 +65,14 @@ pub(crate) fn apply(
         }
         Ok(candidate)
     });
-    let candidate = match upserted {
+    let candidate = match (upserted, refused) {
         // Changes whose dependencies did not come: nothing stored, the server is asked to
         // send again everything we lack.
-        Err(_) if lacking.is_some() => {
-            session.ask_to_resend(id, lacking.unwrap_or_default());
+        (Err(_), Some(refusal @ SyncRefusal::NotApplied { .. })) => {
+            session.answer_refusal(id, &refusal);
             return Ok(Applied::default());
         }
-        other => other?,
+        (other, _) => other?,
     };
     let new_changes = candidate.new_changes().len();
     session

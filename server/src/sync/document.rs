@@ -8,7 +8,7 @@ use std::sync::Arc;
 use automerge::Automerge;
 use sync_protocol::DocumentId;
 use sync_protocol::job::check_ownership;
-use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal, lacking_dependencies};
+use sync_protocol::session::{IncomingSync, PeerSession};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -47,12 +47,9 @@ impl OpenDocument {
         let candidate = match session.receive_sync(incoming, &current.doc) {
             Ok(candidate) => candidate,
             Err(refusal) => {
-                if matches!(refusal, SyncRefusal::NotApplied { .. }) {
-                    // Changes that depend on ones we lack (sent out of order, or held by an
-                    // instance we have not caught up with): ask for everything we lack.
-                    let lacking = lacking_dependencies(incoming, &current.doc);
-                    session.ask_to_resend(incoming.document_id, lacking);
-                }
+                // Changes that depend on ones we lack (sent out of order, or held by an
+                // instance not yet caught up) are asked for again.
+                session.answer_refusal(incoming.document_id, &refusal);
                 return Ok(Receipt::Refused(refusal.to_string()));
             }
         };

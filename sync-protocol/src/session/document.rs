@@ -6,7 +6,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{Automerge, Change, ChangeHash};
 
 use super::error::{SessionError, SyncRefusal};
-use super::verify::{carried_hashes, count_missing};
+use super::verify::{carried, count_missing};
 use super::{DocumentState, IncomingSync, PeerSession};
 use crate::DocumentId;
 use crate::message::{DocUnavailable, DocumentSync, WireMessage};
@@ -65,7 +65,7 @@ impl PeerSession {
     ) -> Result<Candidate, SyncRefusal> {
         let message = sync::Message::decode(&incoming.data)
             .map_err(|e| SyncRefusal::Malformed(e.to_string()))?;
-        let carried = carried_hashes(&message)?;
+        let carried = carried(&message)?;
         let peer_has_document = !message.heads.is_empty();
         let (mut state, generation) = match self.documents.get(&incoming.document_id) {
             Some(known) => (known.state.clone(), known.generation),
@@ -76,11 +76,12 @@ impl PeerSession {
         after
             .receive_sync_message(&mut state, message)
             .map_err(|e| SyncRefusal::Rejected(e.to_string()))?;
-        let missing = count_missing(&after, &carried);
+        let missing = count_missing(&after, &carried.hashes);
         if missing > 0 {
             return Err(SyncRefusal::NotApplied {
                 missing,
-                carried: carried.len(),
+                carried: carried.hashes.len(),
+                lacking: carried.lacking(&after),
             });
         }
         let new_changes = after.get_changes(&before);
@@ -137,24 +138,26 @@ impl PeerSession {
         Ok(accepted.new_changes)
     }
 
-    /// After refusing a message whose changes lacked their dependencies
-    /// ([`SyncRefusal::NotApplied`]): our next sync message for the document asks the peer to
-    /// forget what it believes it has sent us and send again everything we lack (Automerge's
-    /// sync reset). Without it the peer, counting the refused changes as delivered, never sends
-    /// them again, and the two can exchange empty messages forever. Not for refusals of the
-    /// content itself (forbidden fields): those changes would only come back.
-    ///
-    /// `lacking` ([`super::lacking_dependencies`]) is asked for by hash: the peer's Bloom filter
-    /// test may keep wrongly deciding we hold one of them, and only an explicit `need` gets
-    /// past that. The next [`Self::sync_document`] always sends.
-    pub fn ask_to_resend(&mut self, document_id: DocumentId, lacking: Vec<ChangeHash>) {
+    /// Answers a refusal of [`Self::receive_sync`]; call it with every refusal. For changes
+    /// that arrived without what they depend on ([`SyncRefusal::NotApplied`]), our next sync
+    /// message for the document asks the peer to forget what it believes it has sent us and
+    /// send again everything we lack (Automerge's sync reset), and names the missing changes in
+    /// `need`: the peer's Bloom filter test may keep wrongly deciding we hold one of them, and
+    /// only an explicit `need` gets past that; that next message always goes out. Without it
+    /// the peer, counting the refused changes as delivered, never sends them again, and the two
+    /// can exchange empty messages forever. Other refusals need nothing: the message was
+    /// broken, and its changes would only come back.
+    pub fn answer_refusal(&mut self, document_id: DocumentId, refusal: &SyncRefusal) {
+        let SyncRefusal::NotApplied { lacking, .. } = refusal else {
+            return;
+        };
         let entry = self
             .documents
             .entry(document_id)
             .or_insert_with(DocumentState::new);
         entry.state.needs_reset = true;
         entry.state.have_responded = false;
-        entry.lacking = lacking;
+        entry.lacking = lacking.clone();
         entry.generation += 1;
     }
 

@@ -71,12 +71,17 @@ pub enum SyncRefusal {
         "the sync message carries an Automerge chunk of type {chunk_type}, which sync never sends"
     )]
     UnsupportedChunk { chunk_type: u8 },
-    /// Some carried changes did not apply, usually because changes they depend on were not sent.
-    /// Answer it with [`super::PeerSession::ask_to_resend`].
+    /// Some carried changes did not apply, usually because changes they depend on were not sent
+    /// (`lacking`, neither carried nor held). Answer it with
+    /// [`super::PeerSession::answer_refusal`].
     #[error(
         "{missing} of the {carried} changes in the sync message could not be applied (missing dependencies); resend from the last shared state"
     )]
-    NotApplied { missing: usize, carried: usize },
+    NotApplied {
+        missing: usize,
+        carried: usize,
+        lacking: Vec<automerge::ChangeHash>,
+    },
     /// Automerge refused the message.
     #[error("the sync message could not be applied: {0}")]
     Rejected(String),

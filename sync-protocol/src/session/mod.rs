@@ -90,7 +90,6 @@ use automerge::sync;
 
 pub use document::{Accepted, Candidate};
 pub use error::{SessionError, SyncRefusal};
-pub use verify::lacking_dependencies;
 
 use crate::DocumentId;
 use crate::message::{DecodeLimits, Ephemeral, Ignored, PeerId, PeerMetadata, WireMessage};

@@ -17,10 +17,37 @@ const DOCUMENT_CHUNK: u8 = 0;
 const CHANGE_CHUNK: u8 = 1;
 const COMPRESSED_CHANGE_CHUNK: u8 = 2;
 
-/// The hashes a document must contain once `message` has applied: each carried change's hash,
-/// and the heads of each carried whole document (which imply their history).
-pub(super) fn carried_hashes(message: &sync::Message) -> Result<Vec<ChangeHash>, SyncRefusal> {
+/// What a sync message carries, read from its chunks.
+#[derive(Debug, Default)]
+pub(super) struct Carried {
+    /// The hashes a document must contain once the message has applied: each carried change's
+    /// hash, and the heads of each carried whole document (which imply their history).
+    pub hashes: Vec<ChangeHash>,
+    /// What the carried changes depend on.
+    pub deps: Vec<ChangeHash>,
+}
+
+impl Carried {
+    /// The dependencies neither carried nor in `document`: what to ask the peer for when the
+    /// message could not apply.
+    pub fn lacking(&self, document: &Automerge) -> Vec<ChangeHash> {
+        let mut lacking: Vec<ChangeHash> = self
+            .deps
+            .iter()
+            .filter(|hash| {
+                !self.hashes.contains(hash) && document.get_change_meta_by_hash(hash).is_none()
+            })
+            .copied()
+            .collect();
+        lacking.sort();
+        lacking.dedup();
+        lacking
+    }
+}
+
+pub(super) fn carried(message: &sync::Message) -> Result<Carried, SyncRefusal> {
     let mut hashes = Vec::new();
+    let mut deps = Vec::new();
     for (index, item) in message.changes.iter().enumerate() {
         let mut rest = item;
         while !rest.is_empty() {
@@ -37,6 +64,7 @@ pub(super) fn carried_hashes(message: &sync::Message) -> Result<Vec<ChangeHash>,
                 CHANGE_CHUNK | COMPRESSED_CHANGE_CHUNK => {
                     let change = Change::try_from(chunk).map_err(|e| malformed(&e))?;
                     hashes.push(change.hash());
+                    deps.extend(change.deps().iter().copied());
                 }
                 DOCUMENT_CHUNK => {
                     let options = LoadOptions::new()
@@ -51,40 +79,7 @@ pub(super) fn carried_hashes(message: &sync::Message) -> Result<Vec<ChangeHash>,
             rest = after;
         }
     }
-    Ok(hashes)
-}
-
-/// The changes a refused sync message depended on that neither it nor `document` holds: what
-/// to ask the peer for by hash ([`super::PeerSession::ask_to_resend`]). Automerge would queue
-/// such changes and ask by itself; we refuse them instead (nothing unapplied is kept), so we
-/// ask. Unreadable messages lack nothing.
-pub fn lacking_dependencies(
-    incoming: &super::IncomingSync,
-    document: &Automerge,
-) -> Vec<ChangeHash> {
-    let Ok(message) = sync::Message::decode(&incoming.data) else {
-        return Vec::new();
-    };
-    let mut carried = std::collections::HashSet::new();
-    let mut deps = std::collections::BTreeSet::new();
-    for item in message.changes.iter() {
-        let mut rest: &[u8] = item;
-        while let Ok((chunk_type, chunk, after)) = split_chunk(rest) {
-            if matches!(chunk_type, CHANGE_CHUNK | COMPRESSED_CHANGE_CHUNK)
-                && let Ok(change) = Change::try_from(chunk)
-            {
-                carried.insert(change.hash());
-                deps.extend(change.deps().iter().copied());
-            }
-            if after.is_empty() {
-                break;
-            }
-            rest = after;
-        }
-    }
-    deps.into_iter()
-        .filter(|hash| !carried.contains(hash) && document.get_change_meta_by_hash(hash).is_none())
-        .collect()
+    Ok(Carried { hashes, deps })
 }
 
 /// How many of `hashes` the document lacks after applying.
@@ -159,7 +154,7 @@ mod tests {
             version: sync::MessageVersion::V2,
         };
         assert!(matches!(
-            carried_hashes(&message),
+            carried(&message),
             Err(SyncRefusal::MalformedChanges { chunk: 0, .. })
         ));
     }

@@ -40,6 +40,11 @@ impl TestApp {
         }
     }
 
+    /// An admin of the crew's organisation.
+    pub async fn admin(&self, crew: &Crew) -> SignedIn {
+        self.staff(crew.organisation, "赵敏", Role::Admin).await
+    }
+
     /// Books a job for the crew's technician with a window around now, confirmed by the
     /// customer by phone, as a tablet will find it in the morning; returns its id.
     pub async fn book_confirmed(&self, crew: &Crew) -> String {

@@ -69,6 +69,16 @@ pub struct Evidence {
     pub signature: Vec<u8>,
 }
 
+impl Evidence {
+    /// A small feedback-card photo and signature image (noise PNGs), different per `seed`.
+    pub fn small(seed: u32) -> Self {
+        Self {
+            card: crate::images::noise_png(120, 90, seed),
+            signature: crate::images::noise_png(60, 24, seed + 1000),
+        }
+    }
+}
+
 /// Confirms the appointment (as the dispatcher), then records and syncs a complete visit as the
 /// job's technician. Returns the tablet's document.
 pub async fn complete_visit(

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 pub use error::SyncError;
 pub use report::SyncReport;
-pub use watch::{Stopped, WatchOptions, watch};
+pub use watch::{WatchOptions, watch};
 
 use crate::login::{AccessToken, read_token};
 use crate::status::SyncBacklog;

@@ -47,22 +47,16 @@ impl WatchOptions {
     }
 }
 
-/// Why a watch stopped without an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stopped {
-    /// The stop future resolved (Ctrl-C or SIGTERM in the CLI).
-    Signal,
-}
-
 /// Syncs until `stop` resolves (the CLI passes Ctrl-C or SIGTERM; an app its own shutdown);
-/// `on_run` sees each run's outcome as it ends.
+/// `on_run` sees each run's outcome as it ends. Ends `Ok` when stopped, with the error when a
+/// failure needs a person.
 pub async fn watch(
     store: &mut Store,
     options: &SyncOptions,
     pacing: &WatchOptions,
     stop: impl std::future::Future<Output = ()>,
     mut on_run: impl FnMut(Result<&SyncReport, &SyncError>),
-) -> Result<Stopped, SyncError> {
+) -> Result<(), SyncError> {
     let mut stop = std::pin::pin!(stop);
     let mut failures: u32 = 0;
     loop {
@@ -71,7 +65,7 @@ pub async fn watch(
         let seen = store.data_version()?;
         let outcome = tokio::select! {
             outcome = run(store, options) => outcome,
-            () = &mut stop => return Ok(Stopped::Signal),
+            () = &mut stop => return Ok(()),
         };
         let wait = match &outcome {
             Ok(report) => {
@@ -81,7 +75,7 @@ pub async fn watch(
             }
             Err(error) if needs_a_person(error) => {
                 // Reported once, by whoever handles the returned error.
-                return outcome.map(|_| Stopped::Signal);
+                return outcome.map(drop);
             }
             Err(error) => {
                 failures = failures.saturating_add(1);
@@ -97,7 +91,7 @@ pub async fn watch(
             }
             tokio::select! {
                 () = tokio::time::sleep(pacing.check.min(deadline - now)) => {}
-                () = &mut stop => return Ok(Stopped::Signal),
+                () = &mut stop => return Ok(()),
             }
             // New local work goes out at once when the server was reachable; offline, the
             // pause stands, the work waits with everything else.

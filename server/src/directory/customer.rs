@@ -109,6 +109,14 @@ impl TierScheme {
         }
     }
 
+    /// The scheme a stored word names; anything else is the default.
+    pub fn from_word(word: &str) -> Self {
+        match word {
+            "stars" => TierScheme::Stars,
+            _ => TierScheme::ThreeTiers,
+        }
+    }
+
     /// The organisation's scheme (the default when it set no tier rules).
     pub async fn of(db: impl PgExecutor<'_>, organisation_id: Uuid) -> Result<Self, sqlx::Error> {
         let scheme: Option<String> =
@@ -116,10 +124,9 @@ impl TierScheme {
                 .bind(organisation_id)
                 .fetch_optional(db)
                 .await?;
-        Ok(match scheme.as_deref() {
-            Some("stars") => TierScheme::Stars,
-            _ => TierScheme::ThreeTiers,
-        })
+        Ok(scheme
+            .as_deref()
+            .map_or_else(TierScheme::default, TierScheme::from_word))
     }
 }
 

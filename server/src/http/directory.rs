@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -177,21 +177,12 @@ pub async fn list_customers(
         ));
     }
     let customers = Customer::list(&state.db, caller.organisation_id, page.after, limit).await?;
-    // A full page may have more after it: say where it goes on (RFC 8288).
-    let next = (customers.len() as i64 == limit)
-        .then(|| customers.last().map(|c| c.id))
-        .flatten();
-    let mut response = AppJson(customers).into_response();
-    if let Some(last) = next
-        && let Ok(link) = axum::http::HeaderValue::from_str(&format!(
-            "</api/v1/customers?limit={limit}&after={last}>; rel=\"next\""
-        ))
-    {
-        response
-            .headers_mut()
-            .insert(axum::http::header::LINK, link);
-    }
-    Ok(response)
+    Ok(super::json::page(
+        customers,
+        limit,
+        |c| c.id,
+        |last| format!("/api/v1/customers?limit={limit}&after={last}"),
+    ))
 }
 
 pub async fn show_customer(

@@ -124,22 +124,12 @@ pub async fn board(
     ))
 }
 
-/// `+08:00`, `-05:30`: at most 14 hours either way. A `+` left unencoded in a query string
-/// arrives as a space, and is read as `+`.
+/// `+08:00`, `-05:30` (chrono's reading), at most 14 hours either way. A `+` left unencoded in
+/// a query string arrives as a space, and is read as `+`.
 fn parse_offset(text: &str) -> Option<chrono::FixedOffset> {
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' | b' ' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
+    let offset: chrono::FixedOffset = match text.strip_prefix(' ') {
+        Some(rest) => format!("+{rest}").parse().ok()?,
+        None => text.parse().ok()?,
     };
-    let (hours, minutes) = rest.split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let hours: i32 = hours.parse().ok()?;
-    let minutes: i32 = minutes.parse().ok()?;
-    if hours > 14 || minutes > 59 {
-        return None;
-    }
-    chrono::FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+    (offset.local_minus_utc().abs() <= 14 * 3600).then_some(offset)
 }

@@ -37,6 +37,30 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     }
 }
 
+/// One page of a list as JSON. A full page may have more after it: the response says where the
+/// list goes on (`Link: <next>; rel="next"`, RFC 8288), `next` building that address from the
+/// page's last id.
+pub fn page<T: serde::Serialize>(
+    items: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> uuid::Uuid,
+    next: impl FnOnce(uuid::Uuid) -> String,
+) -> Response {
+    let last = (items.len() as i64 == limit)
+        .then(|| items.last().map(&id))
+        .flatten();
+    let mut response = AppJson(items).into_response();
+    if let Some(last) = last
+        && let Ok(link) =
+            axum::http::HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next(last)))
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LINK, link);
+    }
+    response
+}
+
 /// Like `axum::extract::Path`, but a malformed segment (an id that is not a UUID) answers
 /// `{"error": ...}` like every other error instead of axum's plain text.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ mod me;
 mod openapi;
 mod tiers;
 
-pub use json::{AppJson, Path, Query};
+pub use json::{AppJson, Path, Query, page};
 pub use tiers::close_periods_once;
 
 use std::future::Future;

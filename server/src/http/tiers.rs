@@ -127,11 +127,7 @@ async fn current_rules(db: &PgPool, organisation: Uuid) -> Result<TierRules, sql
     let four =
         |what: &str| sqlx::Error::Decode(format!("{what} does not hold four thresholds").into());
     Ok(TierRules {
-        scheme: if scheme == "stars" {
-            TierScheme::Stars
-        } else {
-            TierScheme::ThreeTiers
-        },
+        scheme: TierScheme::from_word(&scheme),
         key_min_spend_minor: key_spend,
         key_min_jobs: key_jobs,
         regular_min_jobs: regular_jobs,

@@ -115,19 +115,12 @@ async fn list(
     .bind(query.after)
     .fetch_all(&app.db)
     .await?;
-    // A full page may have more after it: say where it goes on (RFC 8288).
-    let next = (tasks.len() as i64 == limit)
-        .then(|| tasks.last().map(|t| t.id))
-        .flatten();
-    let mut response = AppJson(tasks).into_response();
-    if let Some(last) = next
-        && let Ok(link) = header::HeaderValue::from_str(&format!(
-            "</api/v1/revisits?status={status}&limit={limit}&after={last}>; rel=\"next\""
-        ))
-    {
-        response.headers_mut().insert(header::LINK, link);
-    }
-    Ok(response)
+    Ok(crate::http::page(
+        tasks,
+        limit,
+        |t| t.id,
+        |last| format!("/api/v1/revisits?status={status}&limit={limit}&after={last}"),
+    ))
 }
 
 async fn find(app: &AppState, caller: &Caller, id: Uuid) -> Result<Task, ApiError> {

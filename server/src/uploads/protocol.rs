@@ -345,7 +345,6 @@ async fn receive_leased(
         ));
     }
     let received = record.received + progress.bytes;
-    let pending_from = received - progress.pending.len() as i64;
     let pending = if progress.new_parts.is_empty() {
         // Only this PATCH's bytes are new; what was pending before is stored already.
         let brought = &progress.pending[record.pending.len()..];
@@ -355,7 +354,7 @@ async fn receive_leased(
         }
     } else {
         record::Pending::Replace {
-            at: pending_from,
+            at: received - progress.pending.len() as i64,
             bytes: &progress.pending,
         }
     };

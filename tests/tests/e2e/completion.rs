@@ -11,13 +11,6 @@ use harness::sse::FeedReader;
 use harness::visit::{Evidence, complete_visit};
 use serde_json::{Value, json};
 
-fn evidence(seed: u32) -> Evidence {
-    Evidence {
-        card: harness::images::noise_png(120, 90, seed),
-        signature: harness::images::noise_png(60, 24, seed + 1000),
-    }
-}
-
 async fn completed_events(app: &TestApp, job_id: &str) -> i64 {
     sqlx::query_scalar(
         "select count(*) from outbox where event_type = 'job.completed' and job_id = $1::uuid",
@@ -36,7 +29,7 @@ async fn a_completed_visit_raises_one_event_feeds_the_live_screen_and_queues_a_r
     let job_id = job["id"].as_str().unwrap().to_owned();
     let mut feed = FeedReader::open(&app.base_url, &crew.revisit.token, None).await;
 
-    complete_visit(&app, &crew, &job, &evidence(1)).await;
+    complete_visit(&app, &crew, &job, &Evidence::small(1)).await;
     let (_, view) = app.job(&crew.dispatcher.token, &job_id).await;
     assert_eq!(view["status"], "complete", "{}", view["missing"]);
     assert_eq!(view["complete"], true);
@@ -98,7 +91,7 @@ async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    complete_visit(&app, &crew, &job, &evidence(2)).await;
+    complete_visit(&app, &crew, &job, &Evidence::small(2)).await;
     let tasks: Vec<Value> = app
         .get("/api/v1/revisits")
         .bearer_auth(&crew.revisit.token)

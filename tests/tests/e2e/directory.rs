@@ -9,13 +9,7 @@ use uuid::Uuid;
 async fn admins_add_staff_and_issue_and_revoke_device_tokens() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
+    let admin = app.admin(&crew).await;
     let response = app
         .post("/api/v1/staff")
         .bearer_auth(&admin.token)
@@ -106,13 +100,7 @@ async fn ids_of_another_organisation_answer_like_missing_ones_on_every_directory
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
     let rival = app.crew("另一家公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
+    let admin = app.admin(&crew).await;
     let missing = Uuid::new_v4();
     // Customer of the rival vs a random id.
     for id in [rival.customer, missing] {

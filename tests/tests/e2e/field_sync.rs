@@ -196,6 +196,12 @@ async fn a_day_worked_offline_arrives_complete_when_the_server_returns() {
             arrival["device_time"].as_i64().unwrap() < evening_started,
             "{arrival}"
         );
+        // ...and the server's clock says when it really arrived: in the evening.
+        let arrival_received =
+            chrono::DateTime::parse_from_rfc3339(arrival["received_at"].as_str().unwrap())
+                .unwrap()
+                .timestamp_millis();
+        assert!(arrival_received >= evening_started, "{arrival}");
     }
     // Operators see the tablet: connected, synced, and by its own report nothing left to send.
     let fleet: Vec<Value> = app

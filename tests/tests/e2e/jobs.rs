@@ -377,10 +377,7 @@ async fn a_complete_job_is_archived_out_of_the_technicians_reach_and_an_open_one
     let crew = app.crew("安居家电服务有限公司").await;
     let done = app.book(&crew, Some(crew.technician.staff.id)).await;
     let open = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let evidence = Evidence {
-        card: harness::images::noise_png(100, 80, 7),
-        signature: harness::images::noise_png(60, 24, 8),
-    };
+    let evidence = Evidence::small(7);
     complete_visit(&app, &crew, &done, &evidence).await;
     let archive = |token: &str, job: &Value| {
         app.post(&format!(
@@ -475,10 +472,7 @@ async fn every_route_with_an_id_answers_strangers_exactly_as_for_an_id_that_does
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let evidence = Evidence {
-        card: harness::images::noise_png(100, 80, 11),
-        signature: harness::images::noise_png(60, 24, 12),
-    };
+    let evidence = Evidence::small(11);
     complete_visit(&app, &crew, &job, &evidence).await;
     let job_id = job["id"].as_str().unwrap().to_owned();
     let card = hex::encode(Sha256::digest(&evidence.card));

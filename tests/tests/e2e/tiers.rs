@@ -9,18 +9,9 @@ use serde_json::{Value, json};
 async fn tiers_are_recomputed_per_period_from_completed_jobs_and_kept() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
+    let admin = app.admin(&crew).await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let evidence = Evidence {
-        card: harness::images::noise_png(100, 80, 5),
-        signature: harness::images::noise_png(60, 24, 6),
-    };
+    let evidence = Evidence::small(5);
     complete_visit(&app, &crew, &job, &evidence).await;
     let year = chrono::Utc::now().year().to_string();
     let recompute = |period: String| {
@@ -131,17 +122,8 @@ async fn revisit_reasons(app: &TestApp, token: &str, job: &Value) -> Vec<String>
 async fn an_organisation_ranking_by_stars_gets_scheduled_revisits_from_the_stars_it_chose() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
-    let evidence = Evidence {
-        card: harness::images::noise_png(100, 80, 5),
-        signature: harness::images::noise_png(60, 24, 6),
-    };
+    let admin = app.admin(&crew).await;
+    let evidence = Evidence::small(5);
     let put = |path: &'static str, body: Value| {
         app.http
             .put(app.url(path))
@@ -300,20 +282,11 @@ async fn a_period_that_closes_is_computed_at_the_start_of_the_next_without_anyon
 
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    let admin = app
-        .staff(
-            crew.organisation,
-            "赵敏",
-            fieldsync_server::directory::Role::Admin,
-        )
-        .await;
+    let admin = app.admin(&crew).await;
     // Another organisation that never computed tiers is left alone.
     let bystander = app.crew("另一家公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let evidence = Evidence {
-        card: harness::images::noise_png(100, 80, 15),
-        signature: harness::images::noise_png(60, 24, 16),
-    };
+    let evidence = Evidence::small(15);
     complete_visit(&app, &crew, &job, &evidence).await;
     let year = chrono::Utc::now().year();
     let computed = app

@@ -15,7 +15,7 @@ use field_client::tablet::visit::{CleanupInput, PaymentDueInput};
 use field_client::login::AccessToken;
 use field_client::sync::{self, LoginCheck, SyncError, SyncOptions, SyncReport, WatchOptions};
 
-use crate::report::{LoginOutcome, emit, emit_all};
+use crate::report::{LoginOutcome, emit, emit_all, say};
 
 /// Record on-site service visits offline; they reach the office when the tablet syncs.
 #[derive(Debug, Parser)]
@@ -271,7 +271,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { watch: false, .. } => {
             let report =
                 online()?.block_on(sync::run(tablet.store_mut(), &SyncOptions::default()))?;
-            emit(json, &report)
+            emit(json, &report)?;
+            still_pending(&report)
         }
         Command::Sync { watch: true, every } => {
             let pacing = WatchOptions::every(Duration::from_secs(every));
@@ -294,12 +295,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn print_watched_run(json: bool, outcome: Result<&SyncReport, &SyncError>) {
     match outcome {
         Ok(report) if json => match serde_json::to_string(report) {
-            Ok(line) => println!("{line}"),
+            // A reader gone away does not stop the tablet syncing.
+            Ok(line) => drop(say(&line)),
             Err(error) => eprintln!("field: cannot print the sync report: {error}"),
         },
-        Ok(report) => println!("{}\n", report.text()),
+        Ok(report) => drop(say(&format!("{}\n", report.text()))),
         Err(error) => eprintln!("field: {error}"),
     }
+}
+
+/// A sync that leaves work on the tablet does not end as a success, whatever else it did: a
+/// script or a technician must not read "done" while the office lacks something.
+fn still_pending(report: &SyncReport) -> anyhow::Result<()> {
+    if report.pending_changes == 0 && report.pending_uploads == 0 {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} changes and {} files have not reached the office yet; they stay on this tablet. \
+         Run `field sync` again (or keep `field sync --watch` running)",
+        report.pending_changes,
+        report.pending_uploads
+    )
 }
 
 /// The runtime for the commands that go online; everything else stays synchronous.

@@ -13,6 +13,9 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`field jobs | head`): stop quietly, as Unix
+        // tools do.
+        Err(error) if report::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, in the technician's words; the messages carry what to do next.
             eprintln!("field: {error:#}");

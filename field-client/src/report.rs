@@ -19,9 +19,9 @@ pub trait Report: Serialize {
 /// Prints one result.
 pub fn emit(json: bool, report: &impl Report) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        say(&serde_json::to_string_pretty(report)?)?;
     } else {
-        println!("{}", report.text());
+        say(&report.text())?;
     }
     Ok(())
 }
@@ -29,13 +29,31 @@ pub fn emit(json: bool, report: &impl Report) -> anyhow::Result<()> {
 /// Prints a list of results: a JSON array, or one text block each.
 pub fn emit_all<R: Report>(json: bool, reports: &[R]) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(reports)?);
+        say(&serde_json::to_string_pretty(reports)?)?;
     } else {
         for report in reports {
-            println!("{}", report.text());
+            say(&report.text())?;
         }
     }
     Ok(())
+}
+
+/// One line (or block) on standard output. Unlike `println!`, a reader that went away
+/// (`field jobs | head`) is an error the caller returns, not a panic; `main` then exits quietly.
+pub fn say(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+/// Whether `error` is standard output's reader having gone away.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Local date and time of a device or server timestamp.

@@ -32,6 +32,8 @@ pub struct ObjectStorageConfig {
 pub struct BlobStore {
     client: aws_sdk_s3::Client,
     bucket: String,
+    /// The region requests are signed for, named when the store seems to expect another.
+    region: String,
 }
 
 impl BlobStore {
@@ -72,6 +74,7 @@ impl BlobStore {
         Ok(Self {
             client: aws_sdk_s3::Client::from_conf(s3.build()),
             bucket: config.bucket.clone(),
+            region: config.region.clone(),
         })
     }
 
@@ -83,21 +86,41 @@ impl BlobStore {
         &self.bucket
     }
 
-    /// Whether the bucket answers; the error says why not, for `/readyz`.
+    /// Whether the bucket answers; the error says why not, for `/readyz`: the likely cause and
+    /// what to check, never the SDK's own dump (that goes to the log).
     pub async fn probe(&self) -> Result<(), String> {
         let request = self.client.head_bucket().bucket(&self.bucket).send();
         match tokio::time::timeout(PROBE_TIMEOUT, request).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(format!(
-                "bucket `{}` is not reachable: {}",
-                self.bucket,
-                DisplayErrorContext(&e)
-            )),
+            Ok(Err(e)) => {
+                tracing::warn!(bucket = %self.bucket, error = %DisplayErrorContext(&e), "object store probe failed");
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                Err(self.unreachable_reason(&e, status))
+            }
             Err(_) => Err(format!(
                 "bucket `{}` did not answer within {}s",
                 self.bucket,
                 PROBE_TIMEOUT.as_secs()
             )),
+        }
+    }
+
+    fn unreachable_reason<E, R>(
+        &self,
+        error: &aws_sdk_s3::error::SdkError<E, R>,
+        status: Option<u16>,
+    ) -> String {
+        use aws_sdk_s3::error::SdkError;
+        let bucket = &self.bucket;
+        match (error, status) {
+            (SdkError::DispatchFailure(_), _) => format!(
+                "bucket `{bucket}` is not reachable: no connection to the object store (is it running, and is the endpoint right?)"
+            ),
+            (SdkError::TimeoutError(_), _) => {
+                format!("bucket `{bucket}` is not reachable: the object store timed out")
+            }
+            (_, Some(status)) => describe_status(bucket, &self.region, status),
+            _ => format!("bucket `{bucket}` is not reachable: the request could not be made"),
         }
     }
 
@@ -119,5 +142,40 @@ impl BlobStore {
                 )
             })?;
         Ok(())
+    }
+}
+
+/// What an object store's HTTP status to `HEAD bucket` most likely means.
+fn describe_status(bucket: &str, region: &str, status: u16) -> String {
+    match status {
+        400 | 301 => format!(
+            "bucket `{bucket}` is not reachable: the object store answered {status}; the likely \
+             cause is the region: requests are signed for `{region}` (--s3-region / AWS_REGION), \
+             set it to the store's region"
+        ),
+        401 | 403 => format!(
+            "bucket `{bucket}` is not reachable: access denied ({status}); check \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and that the key may use this bucket"
+        ),
+        404 => format!(
+            "bucket `{bucket}` does not exist; create it (the server does not create its bucket)"
+        ),
+        500.. => format!("bucket `{bucket}` is not reachable: the object store failed ({status})"),
+        _ => format!("bucket `{bucket}` is not reachable: the object store answered {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_status;
+
+    #[test]
+    fn a_refused_probe_names_the_likely_cause() {
+        let region = describe_status("fieldsync", "us-east-1", 400);
+        assert!(region.contains("region"), "{region}");
+        assert!(region.contains("us-east-1"), "{region}");
+        assert!(describe_status("b", "r", 403).contains("AWS_ACCESS_KEY_ID"));
+        assert!(describe_status("b", "r", 404).contains("does not exist"));
+        assert!(describe_status("b", "r", 503).contains("failed (503)"));
     }
 }

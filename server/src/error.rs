@@ -36,6 +36,10 @@ pub enum ApiError {
     #[error("the service is busy; try again shortly")]
     Unavailable,
     #[error(
+        "the database is unavailable (down or overloaded); nothing was changed, try again shortly"
+    )]
+    DatabaseUnavailable,
+    #[error(
         "too many requests from this device; slow down and try again in {} s",
         .0.as_secs().max(1)
     )]
@@ -61,7 +65,9 @@ impl ApiError {
                 StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
             }
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::DatabaseUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +88,7 @@ impl ApiError {
             ApiError::ChecksumMismatch(_) => "checksum_mismatch",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Unavailable => "unavailable",
+            ApiError::DatabaseUnavailable => "database_unavailable",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
@@ -90,10 +97,24 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
-            other => ApiError::Internal(other.into()),
+        if database_unreachable(&error) {
+            tracing::warn!(%error, "the database is unavailable");
+            return ApiError::DatabaseUnavailable;
         }
+        ApiError::Internal(error.into())
+    }
+}
+
+/// Whether `error` means PostgreSQL cannot be reached or is going away (rather than a query
+/// that failed): no connection within the pool's wait, a broken connection, a server shutting
+/// down or starting up (SQLSTATE class 08 and 57P0x).
+pub fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod images;
+pub mod instances;
 pub mod jobs;
 pub mod metrics;
 pub mod notifications;

@@ -26,6 +26,8 @@ pub struct AppState {
     pub rates: crate::auth::RateLimiter,
     /// What `/metrics` reports of this instance.
     pub metrics: crate::metrics::Metrics,
+    /// This instance, as its heartbeat and the leases it holds name it.
+    pub instance_id: uuid::Uuid,
 }
 
 /// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
@@ -42,6 +44,7 @@ impl AppState {
             webhooks: Default::default(),
             rates: crate::auth::RateLimiter::new(Default::default()),
             metrics: Default::default(),
+            instance_id: uuid::Uuid::new_v4(),
             db,
             blobs,
         }

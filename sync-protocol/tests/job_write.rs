@@ -287,3 +287,38 @@ fn creating_a_job_checks_what_the_dispatcher_entered() {
         Err(OperationError::EmptyWindow)
     );
 }
+
+#[test]
+fn first_notes_written_on_two_devices_stay_separate_lines_in_either_merge_order() {
+    let base = confirmed_job();
+    let mut tablet = base.clone().with_actor(automerge::ActorId::random());
+    let mut phone = base.clone().with_actor(automerge::ActorId::random());
+    TechnicianActions::new(&mut tablet, TECHNICIAN)
+        .add_work_note("检查了漏水", at(5))
+        .unwrap();
+    TechnicianActions::new(&mut phone, TECHNICIAN)
+        .add_work_note("更换了进水阀", at(6))
+        .unwrap();
+    for (mut first, mut second) in [
+        (tablet.clone(), phone.clone()),
+        (phone.clone(), tablet.clone()),
+    ] {
+        first.merge(&mut second).unwrap();
+        let notes = JobDocument::read(&first).unwrap().visit.work_notes;
+        let mut lines: Vec<&str> = notes.lines().collect();
+        lines.sort_unstable();
+        assert_eq!(lines, ["更换了进水阀", "检查了漏水"], "{notes:?}");
+    }
+    // A later note on one device follows both, on a line of its own.
+    tablet.merge(&mut phone).unwrap();
+    TechnicianActions::new(&mut tablet, TECHNICIAN)
+        .add_work_note("  试水正常 ", at(7))
+        .unwrap();
+    let notes = JobDocument::read(&tablet).unwrap().visit.work_notes;
+    assert_eq!(notes.lines().count(), 3, "{notes:?}");
+    assert_eq!(notes.lines().last(), Some("试水正常"));
+    assert_eq!(
+        TechnicianActions::new(&mut tablet, TECHNICIAN).add_work_note(" ", at(8)),
+        Err(OperationError::Empty { field: "work note" })
+    );
+}

@@ -29,6 +29,7 @@ fn variant(error: &DecodeError) -> &'static str {
         DecodeError::WrongFieldType { .. } => "WrongFieldType",
         DecodeError::UnknownType { .. } => "UnknownType",
         DecodeError::InvalidDocumentId { .. } => "InvalidDocumentId",
+        DecodeError::FieldTooLong { .. } => "FieldTooLong",
     }
 }
 

@@ -1,6 +1,7 @@
 //! `TestApp`: the real server, in process on port 0, against a fresh database and bucket.
 
 use fieldsync_server::AppState;
+use fieldsync_server::blob::BlobStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -63,8 +64,13 @@ impl TestApp {
     /// A second server instance on the same database and bucket, with its own document cache
     /// and actor, as behind a load balancer.
     pub async fn another_instance(&self) -> Instance {
+        self.instance_with_store(self.objects.blobs.clone()).await
+    }
+
+    /// Another server instance on the same database, whose object store is `blobs`.
+    pub async fn instance_with_store(&self, blobs: BlobStore) -> Instance {
         let pool = crate::postgres::connect(&self.database.url, 5).await;
-        let state = AppState::new(pool, self.objects.blobs.clone());
+        let state = AppState::new(pool, blobs);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding port 0");

@@ -129,8 +129,13 @@ impl RawPeer {
 
     /// The next message (pings skipped); `Closed` after 10 s of silence too.
     pub async fn recv(&mut self) -> Received {
+        self.recv_within(Duration::from_secs(10)).await
+    }
+
+    /// The next message (pings skipped); `Closed` after `limit` of silence too.
+    pub async fn recv_within(&mut self, limit: Duration) -> Received {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(10), self.socket.next()).await;
+            let next = tokio::time::timeout(limit, self.socket.next()).await;
             let Ok(Some(Ok(frame))) = next else {
                 return Received::Closed;
             };
@@ -138,6 +143,21 @@ impl RawPeer {
                 Message::Binary(bytes) => return decode(&bytes),
                 Message::Close(_) => return Received::Closed,
                 _ => continue,
+            }
+        }
+    }
+
+    /// The close frame's code and reason, skipping messages before it; `None` if the
+    /// connection ended without one (or nothing came within `limit`).
+    pub async fn close_frame(&mut self, limit: Duration) -> Option<(u16, String)> {
+        loop {
+            let next = tokio::time::timeout(limit, self.socket.next()).await;
+            match next {
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                }
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
             }
         }
     }
@@ -153,9 +173,11 @@ impl RawPeer {
         }
     }
 
-    /// Syncs `doc` with the server until neither side has anything to say; returns what
+    /// Syncs `doc` with the server until the protocol says both hold the same: the server's
+    /// last message announced exactly our heads and we have nothing left to send. Each answer
+    /// may take up to [`IN_SYNC_LIMIT`]; silence is never taken for agreement. Returns what
     /// crossed the wire.
-    pub async fn sync_until_quiet(
+    pub async fn sync_until_in_sync(
         &mut self,
         document_id: &str,
         doc: &mut Automerge,
@@ -164,6 +186,9 @@ impl RawPeer {
         let mut first = true;
         let mut traffic = Traffic::default();
         loop {
+            if state.their_heads.as_deref() == Some(&doc.get_heads()[..]) {
+                return traffic;
+            }
             if let Some(message) = doc.generate_sync_message(state) {
                 let data = message.encode();
                 traffic.sent_messages += 1;
@@ -175,22 +200,30 @@ impl RawPeer {
                 }
                 first = false;
             }
-            match tokio::time::timeout(Duration::from_millis(700), self.recv()).await {
-                Ok(Received::Sync { data, .. }) => {
+            match self.recv_within(IN_SYNC_LIMIT).await {
+                Received::Sync { data, .. } => {
                     traffic.received_messages += 1;
                     traffic.received_bytes += data.len();
                     let message = sync::Message::decode(&data).expect("server sync message");
                     doc.receive_sync_message(state, message)
                         .expect("applying the server's message");
                 }
-                Ok(other) => panic!("unexpected message while syncing: {other:?}"),
-                Err(_) => return traffic,
+                Received::Closed => panic!(
+                    "closed, or the server did not reach our heads within {IN_SYNC_LIMIT:?} (theirs {:?}, ours {:?})",
+                    state.their_heads,
+                    doc.get_heads()
+                ),
+                other => panic!("unexpected message while syncing: {other:?}"),
             }
         }
     }
 }
 
-/// Sync messages exchanged (their Automerge payloads) until both sides were quiet.
+/// How long the server may take to answer one sync message before a test fails: generous,
+/// since it bounds a failure, not a success.
+pub const IN_SYNC_LIMIT: Duration = Duration::from_secs(30);
+
+/// Sync messages exchanged (their Automerge payloads) until both sides held the same.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Traffic {
     pub sent_messages: usize,

@@ -21,12 +21,28 @@ impl ServerProcess {
         Self::start_with(database_url, objects, port, &[]).await
     }
 
+    /// Starts the binary and waits only until it answers `/healthz`: for a server whose
+    /// object store or database is down on purpose.
+    pub async fn start_alive(database_url: &str, objects: &ObjectStorageConfig, port: u16) -> Self {
+        Self::launch(database_url, objects, port, &[], "/healthz").await
+    }
+
     /// [`ServerProcess::start`] with extra environment variables (settings).
     pub async fn start_with(
         database_url: &str,
         objects: &ObjectStorageConfig,
         port: u16,
         settings: &[(&str, &str)],
+    ) -> Self {
+        Self::launch(database_url, objects, port, settings, "/readyz").await
+    }
+
+    async fn launch(
+        database_url: &str,
+        objects: &ObjectStorageConfig,
+        port: u16,
+        settings: &[(&str, &str)],
+        ready: &str,
     ) -> Self {
         let port = if port == 0 { free_port() } else { port };
         let credentials = objects
@@ -62,15 +78,15 @@ impl ServerProcess {
             base_url: format!("http://127.0.0.1:{port}"),
             port,
         };
-        server.wait_ready(Duration::from_secs(30)).await;
+        server.wait_ready(ready, Duration::from_secs(30)).await;
         server
     }
 
-    async fn wait_ready(&self, limit: Duration) {
+    async fn wait_ready(&self, path: &str, limit: Duration) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + limit;
         loop {
-            if let Ok(response) = client.get(format!("{}/readyz", self.base_url)).send().await
+            if let Ok(response) = client.get(format!("{}{path}", self.base_url)).send().await
                 && response.status() == 200
             {
                 return;

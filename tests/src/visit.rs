@@ -122,7 +122,7 @@ pub async fn complete_visit(
     let mut peer = RawPeer::joined(&app.base_url, token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     let mut tablet = AutoCommit::load(&doc.save()).expect("loading the job");
     let now = chrono::Utc::now().timestamp_millis();
@@ -180,7 +180,7 @@ pub async fn complete_visit(
         .record_departure(EpochMillis(now - 600_000))
         .expect("depart");
     let mut doc = tablet.document().clone();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     doc
 }

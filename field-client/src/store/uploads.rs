@@ -150,6 +150,12 @@ impl Store {
         self.select_uploads(&sql, [])
     }
 
+    /// One upload as the store has it now (its URL and offset move on while it is sent).
+    pub fn upload(&self, id: i64) -> Result<Option<PendingUpload>, ClientError> {
+        let sql = format!("select {COLUMNS} from pending_uploads where id = ?1");
+        Ok(self.select_uploads(&sql, [id])?.pop())
+    }
+
     /// Uploads the server refused for good, oldest first: evidence to retake.
     pub fn refused_uploads(&self) -> Result<Vec<PendingUpload>, ClientError> {
         let sql =

@@ -26,6 +26,12 @@ pub enum SyncError {
     Protocol(String),
     #[error("The sync connection was lost ({0}); run `field sync` again")]
     Lost(String),
+    /// The server took nothing because its own storage failed (not a refusal of the work).
+    #[error(
+        "The office could not store your work ({0}); it stays on this tablet and is sent again \
+         at the next sync"
+    )]
+    NotStored(String),
     #[error(transparent)]
     Local(#[from] ClientError),
 }
@@ -34,7 +40,7 @@ impl SyncError {
     /// Worth retrying within the same run: the network or the server may recover.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Unreachable { .. } | Self::Lost(_) => true,
+            Self::Unreachable { .. } | Self::Lost(_) | Self::NotStored(_) => true,
             Self::Server { status, .. } => *status >= 500 || *status == 429,
             Self::TokenRefused | Self::Protocol(_) | Self::Local(_) => false,
         }

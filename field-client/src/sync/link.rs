@@ -7,6 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -74,9 +75,7 @@ impl Link {
             };
             match message {
                 Message::Binary(bytes) => return Ok(Some(bytes.to_vec())),
-                Message::Close(_) => {
-                    return Err(SyncError::Lost("the server closed it".to_owned()));
-                }
+                Message::Close(frame) => return Err(closed(frame)),
                 // Pings are answered by tungstenite itself; text frames are not ours.
                 _ => {}
             }
@@ -93,6 +92,20 @@ fn unreachable(api: &ServerApi, reason: &str) -> SyncError {
     SyncError::Unreachable {
         server: api.base().to_owned(),
         reason: reason.to_owned(),
+    }
+}
+
+/// Why the server closed: 1011 (internal error) and 1013 (try again later) mean it could not
+/// store what we sent, which is kept and retried; anything else is a lost connection.
+fn closed(frame: Option<CloseFrame>) -> SyncError {
+    match frame {
+        Some(frame) if matches!(u16::from(frame.code), 1011 | 1013) => {
+            SyncError::NotStored(frame.reason.to_string())
+        }
+        Some(frame) if !frame.reason.is_empty() => {
+            SyncError::Lost(format!("the server closed it: {}", frame.reason))
+        }
+        _ => SyncError::Lost("the server closed it".to_owned()),
     }
 }
 

@@ -67,13 +67,7 @@ impl Tablet {
             return Err(sync_protocol::job::OperationError::Empty { field: "work note" }.into());
         }
         self.act(job, "work_notes_edited", |mut visit| {
-            let existing = visit.job.visit.work_notes.trim_end();
-            let notes = if existing.is_empty() {
-                note.trim().to_owned()
-            } else {
-                format!("{existing}\n{}", note.trim())
-            };
-            visit.actions.update_work_notes(&notes, visit.at)?;
+            visit.actions.add_work_note(note, visit.at)?;
             Ok(Outcome::detail(note.trim()))
         })
     }

@@ -49,6 +49,9 @@ pub async fn upload_pending(
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
+            // As the store has it now: a retry resumes the upload the last attempt created
+            // (HEAD, then PATCH from the server's offset) instead of starting a new one.
+            let upload = store.upload(upload.id)?.unwrap_or_else(|| upload.clone());
             match send_file(store, api, &upload).await {
                 Err(error) if error.is_transient() && attempt < backoff.attempts => {
                     backoff.pause(attempt).await;

@@ -192,6 +192,9 @@ impl PostgresCluster {
         if self.running.is_some() {
             return Ok(());
         }
+        // A crash of ours a moment ago leaves the old postmaster shutting down (its parent-death
+        // signal); one restarted from outside would hold the directory for good.
+        self.stop_stray_postmaster();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -293,16 +296,58 @@ impl PostgresCluster {
             return Ok(());
         };
         signal(postmaster.pid, libc::SIGINT);
-        match postmaster.exited.recv_timeout(STOP_TIMEOUT) {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                // A fast shutdown that hangs is a bug somewhere; an immediate one needs recovery
-                // at the next start, which PostgreSQL does by itself.
-                signal(postmaster.pid, libc::SIGQUIT);
-                let _ = postmaster.exited.recv_timeout(STOP_TIMEOUT);
-                Ok(())
+        if postmaster.exited.recv_timeout(STOP_TIMEOUT).is_err() {
+            // A fast shutdown that hangs is a bug somewhere; an immediate one needs recovery
+            // at the next start, which PostgreSQL does by itself.
+            signal(postmaster.pid, libc::SIGQUIT);
+            let _ = postmaster.exited.recv_timeout(STOP_TIMEOUT);
+        }
+        // Ours may have been stopped and another started on the directory from outside
+        // (`pg_ctl restart`): that one is not our child, so nothing else would stop it.
+        self.stop_stray_postmaster();
+        Ok(())
+    }
+
+    /// Asks a postmaster that holds our data directory but is not our running child to stop
+    /// (fast, then immediate) and waits for it to go, bounded by the stop timeouts.
+    fn stop_stray_postmaster(&self) {
+        let Some(pid) = self.stray_postmaster() else {
+            return;
+        };
+        tracing::info!(
+            pid,
+            "waiting for an earlier PostgreSQL on this data directory to stop"
+        );
+        for (how, limit) in [(libc::SIGINT, STOP_TIMEOUT), (libc::SIGQUIT, STOP_TIMEOUT)] {
+            signal(pid, how);
+            let deadline = Instant::now() + limit;
+            while Instant::now() < deadline {
+                if self.stray_postmaster() != Some(pid) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(25));
             }
         }
+    }
+
+    /// The pid in `postmaster.pid`, if that process is alive, is not our running child, and is
+    /// a postgres serving this very directory (a stale file's pid may belong to anything now).
+    fn stray_postmaster(&self) -> Option<u32> {
+        use std::os::unix::ffi::OsStrExt;
+        let data_dir = self.data_dir();
+        let text = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+        let pid: u32 = text.lines().next()?.trim().parse().ok()?;
+        if self.running.as_ref().is_some_and(|p| p.pid == pid) {
+            return None;
+        }
+        // Empty for a zombie, absent for a process that is gone.
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let ours = std::fs::canonicalize(&data_dir).unwrap_or(data_dir);
+        let serves_ours = cmdline.split(|b| *b == 0).any(|arg| {
+            let arg = Path::new(std::ffi::OsStr::from_bytes(arg));
+            arg == ours || std::fs::canonicalize(arg).is_ok_and(|a| a == ours)
+        });
+        serves_ours.then_some(pid)
     }
 }
 

@@ -102,6 +102,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let background = [
+        tokio::spawn(crate::instances::keep_alive(state.clone())),
         tokio::spawn(crate::documents::listener::listen(state.clone())),
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
         tokio::spawn(crate::uploads::sweep(state.clone())),

@@ -115,7 +115,20 @@ pub async fn book_job(
     })
 }
 
+/// Appointments fall between these years: anything else is a typing or clock error (year 99999
+/// or year -1 would also not survive every calendar and JavaScript date on the way).
+const FIRST_YEAR: i32 = 2000;
+const LAST_YEAR: i32 = 2100;
+
 pub(super) fn check_window(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), ApiError> {
+    use chrono::Datelike;
+    for (name, at) in [("window_start", start), ("window_end", end)] {
+        if !(FIRST_YEAR..=LAST_YEAR).contains(&at.year()) {
+            return Err(ApiError::BadRequest(format!(
+                "{name} must fall between the years {FIRST_YEAR} and {LAST_YEAR}"
+            )));
+        }
+    }
     if end <= start {
         return Err(ApiError::BadRequest(
             "window_end must be after window_start".into(),

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use sync_protocol::DocumentId;
+use sync_protocol::message::DecodeError;
 use sync_protocol::message::{DecodeLimits, ErrorMessage, PeerId, PeerMetadata, WireMessage};
-use sync_protocol::session::{Event, IncomingSync, PeerSession, SessionConfig};
+use sync_protocol::session::{Event, IncomingSync, PeerSession, SessionConfig, SessionError};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
@@ -22,6 +23,9 @@ use crate::state::AppState;
 
 /// Largest message accepted from a peer. Job documents are small; photos go through uploads.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Frames up to this size are read whole, so a message over [`MAX_MESSAGE_BYTES`] is refused
+/// with a reason after it was read (a frame cut off unread would make the close a reset).
+pub const MAX_FRAME_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A peer silent (no frame, no pong) for this long is gone.
 const DEAD_AFTER: Duration = Duration::from_secs(45);
@@ -32,9 +36,23 @@ const SYNCED_NOTE_EVERY: Duration = Duration::from_secs(5);
 
 /// Why the connection ends early, and whether the peer still has to be told.
 enum Fatal {
-    /// The session already queued an `error` message for the peer.
-    Told(String),
+    /// The session already queued an `error` message for the peer; the close code with it.
+    Told(u16, String),
     Tell(String),
+    /// Our storage failed: the peer's work was not taken and must be sent again. Never told
+    /// as a refusal or as `doc-unavailable`: closed with 1011 so a tablet retries.
+    Storage,
+}
+
+/// What the peer is told when PostgreSQL (or the document store on it) fails under it.
+pub const STORAGE_FAILED: &str =
+    "the office could not store your work (its database is unavailable); keep it and retry";
+
+/// Whether a peer may use a document, or we could not tell.
+enum Opened {
+    Yes,
+    No,
+    StorageFailed,
 }
 
 struct Connection {
@@ -101,17 +119,34 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                     }
                     Some(Ok(Message::Text(_))) => Err(Fatal::Tell("send binary CBOR frames, not text".into())),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Err(e)) if over_size_limit(&e) => {
+                        connection.close_with(1009, &format!(
+                            "message too big: at most {} MiB per message; photos go through uploads",
+                            MAX_MESSAGE_BYTES / (1024 * 1024)
+                        )).await;
+                        // Best effort: the rest of the frame is unread, so the close may
+                        // reach the peer as a reset.
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "sync connection read failed");
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
                 };
                 connection.flush().await;
                 match result {
                     Ok(()) => {}
-                    Err(Fatal::Told(reason)) => {
-                        connection.close_with(1008, &reason).await;
+                    Err(Fatal::Told(code, reason)) => {
+                        connection.close_with(code, &reason).await;
                         break;
                     }
                     Err(Fatal::Tell(reason)) => {
                         connection.close(&reason).await;
+                        break;
+                    }
+                    Err(Fatal::Storage) => {
+                        connection.close_with(1011, STORAGE_FAILED).await;
                         break;
                     }
                 }
@@ -153,6 +188,13 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     connection.finish().await;
     drop(connection);
     let _ = writer.await;
+}
+
+/// Whether the WebSocket refused a frame or message for being over [`MAX_MESSAGE_BYTES`].
+fn over_size_limit(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
 impl Connection {
@@ -224,7 +266,13 @@ impl Connection {
             // The session queued an `error` for the peer; the flush sends it before we close.
             Err(e) if e.closes_connection() => {
                 tracing::info!(device = %self.caller.device_token_id, error = %e, "closing a sync connection");
-                Err(Fatal::Told(e.to_string()))
+                // 1009 "message too big" for a message over the limit; 1008 "policy" otherwise.
+                let code = if matches!(e, SessionError::Decode(DecodeError::TooLarge { .. })) {
+                    1009
+                } else {
+                    1008
+                };
+                Err(Fatal::Told(code, e.to_string()))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "sync session");
@@ -235,13 +283,19 @@ impl Connection {
 
     async fn sync(&mut self, incoming: IncomingSync) -> Result<(), Fatal> {
         let id = incoming.document_id.as_uuid();
-        if !self.open(id).await {
-            self.session.unavailable(incoming.document_id);
-            return Ok(());
+        match self.open(id).await {
+            Opened::Yes => {}
+            Opened::No => {
+                self.session.unavailable(incoming.document_id);
+                return Ok(());
+            }
+            Opened::StorageFailed => return Err(Fatal::Storage),
         }
         let caller = self.caller.clone();
-        let Some(open) = loaded(&self.app, &self.documents, id).await else {
-            return Err(Fatal::Tell("lost document".into()));
+        let open = match loaded(&self.app, &self.documents, id).await {
+            Ok(Some(open)) => open,
+            Ok(None) => return Err(Fatal::Tell("lost document".into())),
+            Err(()) => return Err(Fatal::Storage),
         };
         match open
             .receive(&self.app, &caller, &mut self.session, &incoming)
@@ -272,26 +326,35 @@ impl Connection {
             }
             Err(e) => {
                 tracing::error!(document = %id, error = %e, "sync failed");
-                return Err(Fatal::Tell(
-                    "the server could not store your changes; reconnect and retry".into(),
-                ));
+                return Err(Fatal::Storage);
             }
         }
         Ok(())
     }
 
-    /// Whether the caller may see document `id` (checked on every message: access changes).
-    async fn open(&mut self, id: Uuid) -> bool {
-        let Ok(Some(access)) = document_access(&self.app.db, &self.caller, id).await else {
-            return false;
+    /// Whether the caller may see document `id` (checked on every message: access changes). A
+    /// storage failure is told apart: it must never look like "not shared with you".
+    async fn open(&mut self, id: Uuid) -> Opened {
+        let access = match document_access(&self.app.db, &self.caller, id).await {
+            Ok(Some(access)) => access,
+            Ok(None) => return Opened::No,
+            Err(e) => {
+                tracing::warn!(document = %id, error = %e, "checking document access failed");
+                return Opened::StorageFailed;
+            }
         };
         if let Some(known) = self.documents.get_mut(&id) {
             *known = access;
-            return true;
+            return Opened::Yes;
         }
-        let Ok(Some(_)) = self.app.documents.get(id).await else {
-            return false;
-        };
+        match self.app.documents.get(id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Opened::No,
+            Err(e) => {
+                tracing::warn!(document = %id, error = %e, "loading a document failed");
+                return Opened::StorageFailed;
+            }
+        }
         let wire_id = DocumentId::from_uuid(id);
         if let Some(state) = load_state(&self.app, self.caller.device_token_id, id).await
             && self.session.restore_sync_state(wire_id, &state).is_err()
@@ -299,7 +362,7 @@ impl Connection {
             tracing::debug!(document = %id, "discarding an unreadable saved sync state");
         }
         self.documents.insert(id, access);
-        true
+        Opened::Yes
     }
 
     /// Queues what the peer lacks of `only` (or of every open document).
@@ -336,15 +399,24 @@ impl Connection {
 }
 
 /// Document `id` as this connection syncs it, taken from the cache (loaded again if it was
-/// evicted while idle); `None` if the peer has not opened it or it is gone.
+/// evicted while idle); `None` if the peer has not opened it or it is gone, `Err` if it could
+/// not be loaded.
 async fn loaded(
     app: &AppState,
     documents: &HashMap<Uuid, DocumentAccess>,
     id: Uuid,
-) -> Option<OpenDocument> {
-    let access = *documents.get(&id)?;
-    let document = app.documents.get(id).await.ok()??;
-    Some(OpenDocument { document, access })
+) -> Result<Option<OpenDocument>, ()> {
+    let Some(access) = documents.get(&id).copied() else {
+        return Ok(None);
+    };
+    match app.documents.get(id).await {
+        Ok(Some(document)) => Ok(Some(OpenDocument { document, access })),
+        Ok(None) => Ok(None),
+        Err(e) => {
+            tracing::warn!(document = %id, error = %e, "loading a document failed");
+            Err(())
+        }
+    }
 }
 
 async fn open_push(
@@ -354,7 +426,8 @@ async fn open_push(
     id: Uuid,
     wire_id: DocumentId,
 ) {
-    if let Some(open) = loaded(app, documents, id).await {
+    // A push that cannot load the document waits for the next change or message.
+    if let Ok(Some(open)) = loaded(app, documents, id).await {
         open.push(session, wire_id).await;
     }
 }

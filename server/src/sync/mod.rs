@@ -5,7 +5,7 @@ pub mod document;
 pub mod fleet;
 mod hub;
 
-pub use connection::MAX_MESSAGE_BYTES;
+pub use connection::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use hub::SyncHub;
 
 use axum::extract::State;
@@ -22,7 +22,7 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| connection::run(app, caller, socket))
 }

@@ -141,14 +141,61 @@ async fn complete(
             record::mark(&mut *tx, upload.id, "complete", None).await?;
             project(&mut tx, upload.job_id, &current.doc).await?;
             tx.commit().await?;
+            drop(current);
+            discard_copies(app, upload).await;
             Ok(())
         }
-        Err(refusal) => {
+        Err(refusal) if is_refusal(&refusal) => {
             objects::discard(&app.blobs, upload.id, upload.multipart_id.as_deref()).await;
             record::mark(&app.db, upload.id, "failed", Some(&refusal.to_string())).await?;
             Err(refusal)
         }
+        // The store or the database failed on the way: nothing is lost, the upload stays
+        // received in full, and the next HEAD finishes it from wherever this one stopped.
+        Err(failure) => Err(failure),
     }
+}
+
+/// Other unfinished uploads of the same file for the same job, left behind by the same
+/// technician (a tablet that started over): ended now, with their parts, instead of waiting for
+/// their expiry. One that a request is sending right now is left alone.
+async fn discard_copies(app: &AppState, upload: &UploadRecord) {
+    let copies: Result<Vec<(Uuid, Option<String>)>, _> = sqlx::query_as(
+        r#"select id, multipart_id from uploads
+           where sha256 = $1 and job_id = $2 and kind = $3 and uploaded_by = $4 and id <> $5
+             and state = 'receiving' and (lease_until is null or lease_until < now())"#,
+    )
+    .bind(&upload.sha256)
+    .bind(upload.job_id)
+    .bind(&upload.kind)
+    .bind(upload.uploaded_by)
+    .bind(upload.id)
+    .fetch_all(&app.db)
+    .await;
+    let copies = match copies {
+        Ok(copies) => copies,
+        Err(e) => return tracing::warn!(error = %e, "looking for copies of a stored upload"),
+    };
+    for (id, multipart_id) in copies {
+        objects::discard(&app.blobs, id, multipart_id.as_deref()).await;
+        let reason = "the same file was stored through another upload";
+        if let Err(e) = record::mark(&app.db, id, "terminated", Some(reason)).await {
+            tracing::warn!(error = %e, "ending a copy of a stored upload");
+        }
+    }
+}
+
+/// Whether finishing failed because of the file itself (it will never be stored, the tablet
+/// must take it again), not because a service failed underneath.
+fn is_refusal(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::ChecksumMismatch(_)
+            | ApiError::BadRequest(_)
+            | ApiError::UnsupportedMedia(_)
+            | ApiError::Unprocessable(_)
+            | ApiError::TooLarge(_)
+    )
 }
 
 struct Stored {
@@ -157,22 +204,31 @@ struct Stored {
     has_derivatives: bool,
 }
 
+/// Every step can be repeated after a crash at any point: an original already promoted is read
+/// from its own key, a staging object already assembled is not assembled again, derivatives
+/// are overwritten with the same bytes, and the row is written once (`on conflict do nothing`).
 async fn verify_and_store(
     app: &AppState,
     upload: &UploadRecord,
     last: Bytes,
 ) -> Result<Stored, ApiError> {
-    objects::finish_staging(
-        &app.blobs,
-        upload.id,
-        &upload.content_type,
-        upload.multipart_id.as_deref(),
-        &upload.parts,
-        last,
-    )
-    .await
-    .map_err(ApiError::Internal)?;
-    let (bytes, actual) = objects::read_back(&app.blobs, &objects::staging_key(upload.id))
+    let original = objects::original_key(&upload.sha256);
+    let staging = objects::staging_key(upload.id);
+    let promoted = size_of(app, &original).await? == Some(upload.length);
+    if !promoted && size_of(app, &staging).await? != Some(upload.length) {
+        objects::finish_staging(
+            &app.blobs,
+            upload.id,
+            &upload.content_type,
+            upload.multipart_id.as_deref(),
+            &upload.parts,
+            last,
+        )
+        .await
+        .map_err(ApiError::Internal)?;
+    }
+    let source = if promoted { &original } else { &staging };
+    let (bytes, actual) = objects::read_back(&app.blobs, source)
         .await
         .map_err(ApiError::Internal)?;
     if actual != upload.sha256 || bytes.len() as i64 != upload.length {
@@ -186,10 +242,7 @@ async fn verify_and_store(
         .bind(&upload.sha256)
         .fetch_one(&app.db)
         .await?;
-    if already {
-        // The same bytes finished meanwhile through another upload: stored once.
-        objects::discard(&app.blobs, upload.id, None).await;
-    } else {
+    if !already {
         for (variant, bytes) in &derived.files {
             objects::put(
                 &app.blobs,
@@ -200,13 +253,23 @@ async fn verify_and_store(
             .await
             .map_err(ApiError::Internal)?;
         }
-        objects::promote(&app.blobs, upload.id, &upload.sha256)
-            .await
-            .map_err(ApiError::Internal)?;
+        if !promoted {
+            objects::promote(&app.blobs, upload.id, &upload.sha256)
+                .await
+                .map_err(ApiError::Internal)?;
+        }
     }
+    // Stored once (here or by another upload of the same bytes): what this upload left goes.
+    objects::discard(&app.blobs, upload.id, upload.multipart_id.as_deref()).await;
     Ok(Stored {
         width: derived.width,
         height: derived.height,
         has_derivatives: !derived.files.is_empty(),
     })
+}
+
+async fn size_of(app: &AppState, key: &str) -> Result<Option<i64>, ApiError> {
+    objects::size_of(&app.blobs, key)
+        .await
+        .map_err(ApiError::Internal)
 }

@@ -172,7 +172,8 @@ pub async fn put(
     Ok(())
 }
 
-/// Moves the verified staging object to its content-addressed key.
+/// Copies the verified staging object to its content-addressed key (the caller then discards
+/// the staging object).
 pub async fn promote(store: &BlobStore, upload: Uuid, sha256: &str) -> anyhow::Result<()> {
     store
         .client()
@@ -183,7 +184,6 @@ pub async fn promote(store: &BlobStore, upload: Uuid, sha256: &str) -> anyhow::R
         .send()
         .await
         .map_err(|e| failed("promoting the verified upload", e))?;
-    discard(store, upload, None).await;
     Ok(())
 }
 
@@ -212,6 +212,22 @@ pub async fn discard(store: &BlobStore, upload: Uuid, multipart_id: Option<&str>
         .await
     {
         tracing::warn!(error = %DisplayErrorContext(e), "deleting a staging object");
+    }
+}
+
+/// The size of the object at `key`, or `None` if there is none.
+pub async fn size_of(store: &BlobStore, key: &str) -> anyhow::Result<Option<i64>> {
+    match store
+        .client()
+        .head_object()
+        .bucket(store.bucket())
+        .key(key)
+        .send()
+        .await
+    {
+        Ok(head) => Ok(Some(head.content_length.unwrap_or_default())),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+        Err(e) => Err(failed("looking for an object", e)),
     }
 }
 

@@ -169,7 +169,14 @@ async fn status(
         let (task_app, task_caller, length) = (app.clone(), caller.clone(), record.length);
         tokio::spawn(async move {
             // No lease: another request is finishing it right now (or just did).
-            let Some(leased) = record::lease(&task_app.db, &task_caller, id, Some(length)).await?
+            let Some(leased) = record::lease(
+                &task_app.db,
+                task_app.instance_id,
+                &task_caller,
+                id,
+                Some(length),
+            )
+            .await?
             else {
                 return Ok(());
             };
@@ -276,6 +283,18 @@ async fn receive(
             current.received
         )));
     }
+    // A body announced longer than what is left is refused before a byte is stored; a body
+    // without Content-Length is cut off while streaming, at the same bound.
+    let left = current.length - current.received;
+    if let Some(declared) = header(headers, "content-length").and_then(|v| v.parse::<i64>().ok())
+        && declared > left
+    {
+        return Err(ApiError::TooLarge(format!(
+            "this PATCH carries {declared} bytes but only {left} are left of Upload-Length ({}); \
+             nothing of it was stored",
+            current.length
+        )));
+    }
     // From here the request runs in a task of its own. A client that hangs up once its body
     // is sent makes hyper drop this handler; were the work done here, it could stop between
     // taking the upload's lease and giving it back (the tablet would then wait out the lease)
@@ -288,7 +307,7 @@ async fn receive(
             .acquire_owned()
             .await
             .map_err(|_| ApiError::Unavailable)?;
-        match record::lease(&app.db, &caller, id, Some(offset)).await? {
+        match record::lease(&app.db, app.instance_id, &caller, id, Some(offset)).await? {
             Some(record) => receive_leased(&app, &caller, record, body, checksum).await,
             None => Err(lease_refused(&app, &caller, id, offset).await),
         }

@@ -98,19 +98,27 @@ pub async fn find(
     .await
 }
 
-/// Takes the lease for one request, if the upload is still receiving, no other request holds
-/// it, and (when `at` is given) the server has exactly `at` bytes; `None` otherwise.
+/// Takes the lease for one request of `instance`, if the upload is still receiving, no other
+/// request holds it, and (when `at` is given) the server has exactly `at` bytes; `None`
+/// otherwise. A lease held by an instance whose heartbeat stopped is free: a crash holds an
+/// upload for seconds ([`crate::instances::STALE_AFTER`]), not for the lease's length.
 pub async fn lease(
-    db: impl PgExecutor<'_>,
+    db: &sqlx::PgPool,
+    instance: Uuid,
     caller: &Caller,
     id: Uuid,
     at: Option<i64>,
 ) -> Result<Option<UploadRecord>, sqlx::Error> {
+    // Alive before it holds anything, so no other instance takes this lease for a dead one's.
+    crate::instances::beat(db, instance).await?;
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         r#"update uploads set lease_until = now() + make_interval(secs => {LEASE_SECONDS}),
-                  lease_id = $3
+                  lease_id = $3, lease_instance = $5
            where id = $1 and uploaded_by = $2 and state = 'receiving'
-             and (lease_until is null or lease_until < now())
+             and (lease_until is null or lease_until < now()
+                  or not exists (select 1 from server_instances i
+                                 where i.id = uploads.lease_instance
+                                   and i.heartbeat_at > now() - make_interval(secs => $6)))
              and ($4::bigint is null or received = $4)
            returning {COLUMNS}"#
     )))
@@ -118,6 +126,8 @@ pub async fn lease(
     .bind(caller.staff_id)
     .bind(Uuid::new_v4())
     .bind(at)
+    .bind(instance)
+    .bind(crate::instances::STALE_AFTER.as_secs_f64())
     .fetch_optional(db)
     .await
 }

@@ -4,7 +4,7 @@
 //! a timeline event stamped with the device's clock, and commits one change.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ScalarValue};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
 use super::error::OperationError;
 use super::model::JobDocument;
@@ -87,6 +87,30 @@ impl<'d> TechnicianActions<'d> {
         change(self.doc, event, |doc| {
             let text = visit_child(doc, key::WORK_NOTES, ObjType::Text)?;
             doc.update_text(&text, notes)?;
+            Ok(())
+        })
+    }
+
+    /// Appends `note` to the work notes as a line of its own. The note carries its own line
+    /// end, so notes that two devices add at the same time (the first note of a job on both,
+    /// say) stay separate lines whichever order the merge puts them in.
+    pub fn add_work_note(&mut self, note: &str, at: EpochMillis) -> Result<(), OperationError> {
+        let note = required(note, "work note")?;
+        self.open_job()?;
+        let me = self.technician_id.as_str();
+        let event = TimelineEntry::new(event_kind::WORK_NOTES_EDITED, me, at, None);
+        change(self.doc, event, |doc| {
+            let text = visit_child(doc, key::WORK_NOTES, ObjType::Text)?;
+            let existing = doc.text(&text)?;
+            let mut line = String::with_capacity(note.len() + 2);
+            // Notes written before each carried its line end.
+            if !existing.is_empty() && !existing.ends_with('\n') {
+                line.push('\n');
+            }
+            line.push_str(note);
+            line.push('\n');
+            let end = doc.length(&text);
+            doc.splice_text(&text, end, 0, &line)?;
             Ok(())
         })
     }

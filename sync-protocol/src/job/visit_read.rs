@@ -21,7 +21,12 @@ pub(crate) fn read_visit<D: ReadDoc>(node: &Node<'_, D>) -> Result<Visit, JobErr
             .map(|n| stamp(&n))
             .transpose()?,
         permissions: maps(node, key::PERMISSIONS, permission)?,
-        work_notes: node.opt_string(key::WORK_NOTES)?.unwrap_or_default(),
+        // Each note carries its own line end in the document (so concurrent notes stay
+        // apart); the notes read as lines without the last one's.
+        work_notes: node
+            .opt_string(key::WORK_NOTES)?
+            .map(|notes| notes.trim_end_matches('\n').to_owned())
+            .unwrap_or_default(),
         work_items: maps(node, key::WORK_ITEMS, work_item)?,
         payment_due: node
             .opt_map(key::PAYMENT_DUE)?

@@ -10,6 +10,10 @@ use super::{
 };
 use crate::DocumentId;
 
+/// Longest peer id accepted: automerge-repo's are a few dozen characters; a server stores them
+/// (the fleet view), so a peer may not choose megabytes.
+const MAX_PEER_ID_BYTES: usize = 256;
+
 /// JS numbers are exact integers only up to 2^53.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
@@ -115,7 +119,15 @@ impl Fields<'_> {
     }
 
     fn peer(&self, field: &'static str) -> Result<PeerId, DecodeError> {
-        self.required_text(field).map(PeerId::new)
+        let text = self.required_text(field)?;
+        if text.len() > MAX_PEER_ID_BYTES {
+            return Err(DecodeError::FieldTooLong {
+                field,
+                length: text.len(),
+                limit: MAX_PEER_ID_BYTES,
+            });
+        }
+        Ok(PeerId::new(text))
     }
 
     fn document_id(&self) -> Result<DocumentId, DecodeError> {

@@ -48,6 +48,13 @@ pub enum DecodeError {
         field: &'static str,
         expected: &'static str,
     },
+    /// A text field longer than any real peer sends (peer ids are short random strings).
+    #[error("the field `{field}` is {length} bytes long, over the {limit}-byte limit")]
+    FieldTooLong {
+        field: &'static str,
+        length: usize,
+        limit: usize,
+    },
     /// A `type` this implementation does not know. automerge-repo drops such messages, and
     /// callers should skip them too rather than close the connection.
     #[error("unknown message type `{kind}`")]

@@ -49,7 +49,7 @@ async fn a_completed_visit_raises_one_event_feeds_the_live_screen_and_queues_a_r
 
     // Syncing the same document again, from a fresh tablet, raises nothing more.
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    peer.sync_until_quiet(
+    peer.sync_until_in_sync(
         job["document_id"].as_str().unwrap(),
         &mut Automerge::new(),
         &mut sync::State::new(),
@@ -294,7 +294,22 @@ async fn an_organisations_events_take_their_ids_in_commit_order() {
         tx.commit().await.unwrap();
         id
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Decided by PostgreSQL, not by a pause: the second writer is seen waiting on a lock.
+    let waiting = std::time::Instant::now() + Duration::from_secs(20);
+    while sqlx::query_scalar::<_, i64>(
+        "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    )
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap()
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < waiting,
+            "the second writer never waited for the first"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         !second.is_finished(),
         "the second event waits for the first to commit"

@@ -128,6 +128,23 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+
+    // Started again right after a kill -9, while the old cluster is still shutting down: it
+    // waits for the old postmaster to go, then starts.
+    let mut child = child;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = start(&data_dir, port);
+    wait_for_status(&client, &format!("{base}/readyz"), 200, START_LIMIT).await;
+    let response = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the data survived the crash");
     interrupt_and_wait(child).await;
     assert!(processes_mentioning(&cluster_dir).is_empty());
 }

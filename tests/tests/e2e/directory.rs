@@ -159,7 +159,7 @@ async fn the_fleet_view_shows_each_devices_last_connection_sync_and_reported_wor
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let mut doc = automerge::Automerge::new();
-    peer.sync_until_quiet(
+    peer.sync_until_in_sync(
         job["document_id"].as_str().unwrap(),
         &mut doc,
         &mut automerge::sync::State::new(),

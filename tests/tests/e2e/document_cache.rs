@@ -150,7 +150,7 @@ async fn a_connection_that_opened_many_jobs_does_not_hold_them_in_memory_and_sti
         let mut doc = Automerge::new();
         let mut state = sync::State::new();
         let document_id = job["document_id"].as_str().unwrap();
-        peer.sync_until_quiet(document_id, &mut doc, &mut state)
+        peer.sync_until_in_sync(document_id, &mut doc, &mut state)
             .await;
         assert!(!doc.get_heads().is_empty(), "{document_id} arrived");
         copies.push((doc, state));

@@ -35,7 +35,7 @@ async fn changes_acknowledged_before_a_kill_9_survive_the_restart() {
     let mut peer = RawPeer::joined(&server.base_url, &crew.technician.token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     record_arrival(&mut doc, &crew.technician.staff.id.to_string());
     let ours = doc.get_heads();
@@ -61,7 +61,7 @@ async fn changes_acknowledged_before_a_kill_9_survive_the_restart() {
     let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
     let mut peer = RawPeer::joined(&server.base_url, &crew.technician.token).await;
     let mut fresh = Automerge::new();
-    peer.sync_until_quiet(document_id, &mut fresh, &mut sync::State::new())
+    peer.sync_until_in_sync(document_id, &mut fresh, &mut sync::State::new())
         .await;
     for head in &ours {
         assert!(
@@ -83,7 +83,7 @@ async fn an_edit_at_one_instance_reaches_a_peer_connected_to_another() {
     let mut peer = RawPeer::joined(&second.base_url, &crew.technician.token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
 
     let started = Instant::now();
@@ -134,7 +134,7 @@ async fn a_reconnect_already_in_sync_costs_a_couple_of_small_messages() {
     let mut state = sync::State::new();
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let first = peer
-        .sync_until_quiet(document_id, &mut doc, &mut state)
+        .sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     drop(peer);
     // The server saves its sync state when the connection ends; the tablet keeps its own.
@@ -154,7 +154,7 @@ async fn a_reconnect_already_in_sync_costs_a_couple_of_small_messages() {
     let mut state = sync::State::decode(&state.encode()).unwrap();
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let again = peer
-        .sync_until_quiet(document_id, &mut doc, &mut state)
+        .sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     eprintln!("first sync {first:?}; reconnect {again:?}");
     assert!(

@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
+use automerge::Automerge;
+use automerge::sync::{self, SyncDoc};
+use fieldsync_server::blob::BlobStore;
 use harness::TestApp;
+use harness::peer::RawPeer;
 use harness::postgres::{TestDatabase, connect, private_cluster, test_root};
 use serde_json::Value;
 
-use crate::support::wait_for_status;
+use crate::support::{free_port, wait_for_status};
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
@@ -46,6 +50,7 @@ async fn readyz_says_postgres_is_down_and_recovers_when_it_returns() {
     };
     let app = TestApp::spawn_on(database).await;
     assert_eq!(app.get("/readyz").send().await.unwrap().status(), 200);
+    let crew = app.crew("安居家电服务有限公司").await;
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().expect("stopping PostgreSQL");
@@ -63,6 +68,17 @@ async fn readyz_says_postgres_is_down_and_recovers_when_it_returns() {
         "reason names PostgreSQL: {reason}"
     );
     assert_eq!(body["object_storage"], "ok", "only the database is down");
+    // The API says what is wrong: not "busy", not an internal error.
+    let response = app
+        .get("/api/v1/me")
+        .bearer_auth(&crew.technician.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("database is unavailable"), "{message}");
 
     let cluster = tokio::task::spawn_blocking(move || {
         cluster.start().expect("restarting PostgreSQL");
@@ -77,18 +93,39 @@ async fn readyz_says_postgres_is_down_and_recovers_when_it_returns() {
 
 #[tokio::test]
 async fn readyz_says_the_object_store_is_down() {
-    let mut app = TestApp::spawn().await;
-    let endpoint = app.objects.server.take().expect("in-process endpoint");
-    endpoint.shutdown().await;
-    let response = app.get("/readyz").send().await.unwrap();
+    let app = TestApp::spawn().await;
+    // A second instance whose store is a port nobody listens on: the same whatever store the
+    // suite runs against.
+    let mut config = app.objects.config.clone();
+    config.endpoint = Some(format!("http://127.0.0.1:{}", free_port()));
+    let blobs = BlobStore::connect(&config).await.unwrap();
+    let instance = app.instance_with_store(blobs).await;
+    let response = app
+        .http
+        .get(format!("{}/readyz", instance.base_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["postgres"], "ok");
     let reason = body["object_storage"].as_str().unwrap();
     assert!(
-        reason.contains("bucket"),
-        "reason names the bucket: {reason}"
+        reason.contains("bucket") && reason.contains("no connection to the object store"),
+        "reason names the bucket and the cause: {reason}"
     );
+    // The public probe says what is wrong, not how the SDK failed.
+    for internal in [
+        "DispatchFailure",
+        "dispatch failure",
+        "ConnectorError",
+        "source:",
+    ] {
+        assert!(
+            !reason.contains(internal),
+            "internal detail sent out: {reason}"
+        );
+    }
     app.shutdown().await;
 }
 
@@ -236,4 +273,62 @@ async fn with_a_metrics_token_only_a_scraper_bearing_it_sees_the_metrics() {
             .contains("fieldsync_sync_connections")
     );
     server.kill().await;
+}
+
+#[tokio::test]
+async fn a_database_outage_under_a_sync_session_is_a_retryable_close_never_doc_unavailable() {
+    let root = test_root().join(format!("sync-outage-{}", uuid::Uuid::new_v4().simple()));
+    let mut cluster = tokio::task::spawn_blocking(move || private_cluster(&root))
+        .await
+        .unwrap();
+    let url = cluster.url("postgres");
+    let pool = connect(&url, 3).await;
+    fieldsync_server::db::migrate(&pool).await.unwrap();
+    let database = TestDatabase {
+        name: "postgres".into(),
+        url,
+        pool,
+    };
+    let app = TestApp::spawn_on(database).await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let document_id = job["document_id"].as_str().unwrap();
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop().expect("stopping PostgreSQL");
+        cluster
+    })
+    .await
+    .unwrap();
+    // The technician's own job, asked for while the database is gone: not "not shared with
+    // you" (the tablet would give up on it), but a close that says to keep the work and retry.
+    let message = Automerge::new()
+        .generate_sync_message(&mut sync::State::new())
+        .unwrap();
+    peer.request(document_id, message.encode()).await;
+    let (code, reason) = peer
+        .close_frame(Duration::from_secs(60))
+        .await
+        .expect("a close frame naming the storage failure");
+    assert_eq!(code, 1011, "{reason}");
+    assert!(reason.contains("could not store your work"), "{reason}");
+
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.start().expect("restarting PostgreSQL");
+        cluster
+    })
+    .await
+    .unwrap();
+    wait_for_status(&app.http, &app.url("/readyz"), 200, Duration::from_secs(20)).await;
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let mut doc = Automerge::new();
+    peer.sync_until_in_sync(document_id, &mut doc, &mut sync::State::new())
+        .await;
+    assert!(
+        sync_protocol::job::JobDocument::read(&doc).is_ok(),
+        "the job syncs again"
+    );
+    app.shutdown().await;
+    drop(cluster);
 }

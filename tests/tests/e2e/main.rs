@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod bad_input;
 mod cli;
 mod completion;
 mod dev_mode;

@@ -32,3 +32,34 @@ async fn every_described_route_is_served() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_document_passes_a_standard_openapi_validator() {
+    let validator = std::env::var("FIELDSYNC_OPENAPI_VALIDATOR").expect(
+        "FIELDSYNC_OPENAPI_VALIDATOR names openapi-spec-validator; scripts/test installs it",
+    );
+    let app = TestApp::spawn().await;
+    let document = app
+        .get("/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), &document).unwrap();
+    let output = tokio::process::Command::new(&validator)
+        .arg(file.path())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("running {validator}: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the validator refused it: {said}");
+    assert!(said.contains("OK"), "{said}");
+    app.shutdown().await;
+}

@@ -40,7 +40,7 @@ async fn a_technicians_change_to_the_appointment_is_refused_and_a_reschedule_rea
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     let booked = JobDocument::read(&doc).unwrap();
     let (_, before) = app.job(&crew.dispatcher.token, job_id).await;
@@ -75,7 +75,7 @@ async fn a_technicians_change_to_the_appointment_is_refused_and_a_reschedule_rea
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     let response = app
         .post(&format!("/api/v1/jobs/{job_id}/reschedule"))
@@ -124,7 +124,7 @@ async fn technicians_allowed_work_is_accepted_and_projected() {
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     doc.transact::<_, _, AutomergeError>(|tx| {
         let visit = tx.get(ROOT, "visit")?.expect("visit").1;
@@ -139,7 +139,7 @@ async fn technicians_allowed_work_is_accepted_and_projected() {
     })
     .unwrap();
     let ours = doc.get_heads();
-    peer.sync_until_quiet(document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
         .await;
     let (_, projected) = app
         .job(&crew.dispatcher.token, job["id"].as_str().unwrap())
@@ -296,7 +296,7 @@ async fn malformed_and_oversized_input_is_refused_and_the_server_stays_healthy()
     );
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
-    peer.sync_until_quiet(&document_id, &mut doc, &mut state)
+    peer.sync_until_in_sync(&document_id, &mut doc, &mut state)
         .await;
     assert!(
         JobDocument::read(&doc).is_ok(),
@@ -307,7 +307,35 @@ async fn malformed_and_oversized_input_is_refused_and_the_server_stays_healthy()
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
     peer.sync(&document_id, vec![0u8; MAX_MESSAGE_BYTES + 1])
         .await;
-    assert_eq!(peer.recv().await, Received::Closed);
+    let (code, reason) = peer
+        .close_frame(std::time::Duration::from_secs(10))
+        .await
+        .expect("a close frame, not a dropped connection");
+    assert_eq!(code, 1009, "{reason}");
+    assert!(reason.contains("4194304-byte limit"), "{reason}");
+    // A peer id of megabytes is not a peer id: refused, and nothing of it stored.
+    let mut peer = RawPeer::connect(&app.base_url, &crew.technician.token)
+        .await
+        .unwrap();
+    peer.peer_id = "p".repeat(4 * 1024 * 1024 - 1024);
+    peer.join(&["1"]).await;
+    assert!(
+        matches!(peer.recv().await, Received::Error { message } if message.contains("over the 256-byte limit"))
+    );
+    let fleet = app
+        .get("/api/v1/fleet")
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fleet.len() < 64 * 1024,
+        "the fleet view grew to {} bytes",
+        fleet.len()
+    );
 
     assert_eq!(
         chunk_count(&app).await,

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod binaries;
 pub mod fixtures;
+pub mod flaky;
 pub mod images;
 pub mod jobs;
 pub mod node;
@@ -21,6 +22,7 @@ pub mod process;
 pub mod s3;
 pub mod sse;
 pub mod tablet;
+pub mod tus;
 pub mod visit;
 
 pub use app::TestApp;

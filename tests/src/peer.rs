@@ -219,6 +219,24 @@ impl RawPeer {
     }
 }
 
+/// A job document as the server holds it, fetched over the sync protocol with `token` (a
+/// dispatcher's sees every job of the organisation).
+pub async fn fetch_job_document(
+    base_url: &str,
+    token: &str,
+    document_url: &str,
+) -> sync_protocol::job::JobDocument {
+    let mut peer = RawPeer::joined(base_url, token).await;
+    let mut doc = Automerge::new();
+    peer.sync_until_in_sync(
+        document_url.trim_start_matches("automerge:"),
+        &mut doc,
+        &mut sync::State::new(),
+    )
+    .await;
+    sync_protocol::job::JobDocument::read(&doc).expect("a readable job document")
+}
+
 /// How long the server may take to answer one sync message before a test fails: generous,
 /// since it bounds a failure, not a success.
 pub const IN_SYNC_LIMIT: Duration = Duration::from_secs(30);

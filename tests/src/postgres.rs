@@ -30,6 +30,46 @@ pub struct TestDatabase {
     pub pool: PgPool,
 }
 
+/// A cluster of the test's own (it may stop and start it) with a migrated database, for tests
+/// of what happens while PostgreSQL is away; `name` marks its directory.
+pub async fn own_cluster(name: &str) -> (PostgresCluster, TestDatabase) {
+    let root = test_root().join(format!("{name}-{}", Uuid::new_v4().simple()));
+    let cluster = tokio::task::spawn_blocking(move || private_cluster(&root))
+        .await
+        .expect("starting a private cluster");
+    let url = cluster.url("postgres");
+    let pool = connect(&url, 3).await;
+    fieldsync_server::db::migrate(&pool)
+        .await
+        .expect("migrating the private cluster");
+    let database = TestDatabase {
+        name: "postgres".into(),
+        url,
+        pool,
+    };
+    (cluster, database)
+}
+
+/// Stops `cluster` (fast shutdown) off the async runtime, and hands it back.
+pub async fn stop_cluster(mut cluster: PostgresCluster) -> PostgresCluster {
+    tokio::task::spawn_blocking(move || {
+        cluster.stop().expect("stopping PostgreSQL");
+        cluster
+    })
+    .await
+    .expect("stopping PostgreSQL")
+}
+
+/// Starts `cluster` again off the async runtime, and hands it back.
+pub async fn start_cluster(mut cluster: PostgresCluster) -> PostgresCluster {
+    tokio::task::spawn_blocking(move || {
+        cluster.start().expect("starting PostgreSQL");
+        cluster
+    })
+    .await
+    .expect("starting PostgreSQL")
+}
+
 /// Makes a fresh database from the migrated template.
 pub async fn fresh_database() -> TestDatabase {
     let admin_url = tokio::task::spawn_blocking(|| shared().admin_url.clone())

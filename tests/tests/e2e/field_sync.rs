@@ -4,14 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use automerge::Automerge;
-use automerge::sync;
 use chrono::Utc;
 use fieldsync_server::auth::DeviceToken;
 use harness::TestApp;
 use harness::images::{gradient_jpeg, noise_png};
 use harness::jobs::Crew;
-use harness::peer::RawPeer;
 use harness::process::ServerProcess;
 use harness::tablet::Tablet;
 use rand::{Rng, SeedableRng};
@@ -36,17 +33,8 @@ async fn log_in_and_sync(tablet: &Tablet, base_url: &str, crew: &Crew) -> Value 
 
 /// The job document as the server holds it, fetched over the sync protocol as the dispatcher.
 async fn server_document(base_url: &str, crew: &Crew, job: &Value) -> JobDocument {
-    let document_id = job["document_url"].as_str().unwrap();
-    let mut peer = RawPeer::joined(base_url, &crew.dispatcher.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(
-        document_id.trim_start_matches("automerge:"),
-        &mut doc,
-        &mut state,
-    )
-    .await;
-    JobDocument::read(&doc).unwrap()
+    let document_url = job["document_url"].as_str().unwrap();
+    harness::peer::fetch_job_document(base_url, &crew.dispatcher.token, document_url).await
 }
 
 async fn attachments(app: &TestApp, crew: &Crew, job: &str) -> Vec<Value> {
@@ -732,59 +720,4 @@ async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_wor
         "{stderr}"
     );
     drop(server);
-}
-
-#[tokio::test]
-async fn an_object_store_outage_keeps_one_resumed_upload_and_sync_does_not_say_done() {
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
-    let job = app.book_confirmed(&crew).await;
-    // A server whose object store is down (nothing listens where it points); PostgreSQL is up.
-    let mut broken = app.objects.config.clone();
-    broken.endpoint = Some(format!("http://127.0.0.1:{}", crate::support::free_port()));
-    let down = ServerProcess::start_alive(&app.database.url, &broken, 0).await;
-    let port = down.port;
-    let tablet = Tablet::new();
-    log_in_and_sync(&tablet, &down.base_url, &crew).await;
-    let photo = tablet.write_file("card.jpg", &gradient_jpeg(900, 1200, 77));
-    tablet
-        .json(&[
-            "photo",
-            &job,
-            "--kind",
-            "feedback_card",
-            photo.to_str().unwrap(),
-        ])
-        .await;
-    let sha = sha256(&std::fs::read(&photo).unwrap());
-
-    let output = tablet.run(&["--json", "sync"]).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "work is pending: {stderr}");
-    assert!(
-        stderr.contains("have not reached the office yet"),
-        "{stderr}"
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["pending_uploads"], 1, "{report}");
-    let uploads: i64 = sqlx::query_scalar("select count(*) from uploads where sha256 = $1")
-        .bind(&sha)
-        .fetch_one(&app.database.pool)
-        .await
-        .unwrap();
-    assert_eq!(uploads, 1, "every retry resumed the same upload");
-
-    // The store is back: the next sync finishes that same upload.
-    down.kill().await;
-    let _server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
-    let evening = tablet.json(&["sync"]).await;
-    assert_eq!(evening["pending_uploads"], 0, "{evening}");
-    let (uploads, complete): (i64, i64) = sqlx::query_as(
-        "select count(*), count(*) filter (where state = 'complete') from uploads where sha256 = $1",
-    )
-    .bind(&sha)
-    .fetch_one(&app.database.pool)
-    .await
-    .unwrap();
-    assert_eq!((uploads, complete), (1, 1));
 }

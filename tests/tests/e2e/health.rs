@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use automerge::Automerge;
-use automerge::sync::{self, SyncDoc};
 use fieldsync_server::blob::BlobStore;
 use harness::TestApp;
 use harness::peer::RawPeer;
-use harness::postgres::{TestDatabase, connect, private_cluster, test_root};
+use harness::postgres::{own_cluster, start_cluster, stop_cluster};
 use serde_json::Value;
 
 use crate::support::{free_port, wait_for_status};
@@ -36,28 +34,12 @@ async fn readyz_is_ready_when_postgres_and_the_bucket_answer() {
 
 #[tokio::test]
 async fn readyz_says_postgres_is_down_and_recovers_when_it_returns() {
-    let root = test_root().join(format!("readyz-{}", uuid::Uuid::new_v4().simple()));
-    let mut cluster = tokio::task::spawn_blocking(move || private_cluster(&root))
-        .await
-        .unwrap();
-    let url = cluster.url("postgres");
-    let pool = connect(&url, 3).await;
-    fieldsync_server::db::migrate(&pool).await.unwrap();
-    let database = TestDatabase {
-        name: "postgres".into(),
-        url,
-        pool,
-    };
+    let (cluster, database) = own_cluster("readyz").await;
     let app = TestApp::spawn_on(database).await;
     assert_eq!(app.get("/readyz").send().await.unwrap().status(), 200);
     let crew = app.crew("安居家电服务有限公司").await;
 
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.stop().expect("stopping PostgreSQL");
-        cluster
-    })
-    .await
-    .unwrap();
+    let cluster = stop_cluster(cluster).await;
     let response = app.get("/readyz").send().await.unwrap();
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
@@ -80,12 +62,7 @@ async fn readyz_says_postgres_is_down_and_recovers_when_it_returns() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("database is unavailable"), "{message}");
 
-    let cluster = tokio::task::spawn_blocking(move || {
-        cluster.start().expect("restarting PostgreSQL");
-        cluster
-    })
-    .await
-    .unwrap();
+    let cluster = start_cluster(cluster).await;
     wait_for_status(&app.http, &app.url("/readyz"), 200, Duration::from_secs(20)).await;
     app.shutdown().await;
     drop(cluster);
@@ -169,7 +146,6 @@ fn samples(text: &str) -> Vec<(String, f64)> {
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_show_connections_and_queues() {
     use fieldsync_server::directory::Role;
-    use harness::peer::RawPeer;
 
     let app = TestApp::spawn().await;
     let org = app.organisation("安居家电服务有限公司").await;
@@ -273,62 +249,4 @@ async fn with_a_metrics_token_only_a_scraper_bearing_it_sees_the_metrics() {
             .contains("fieldsync_sync_connections")
     );
     server.kill().await;
-}
-
-#[tokio::test]
-async fn a_database_outage_under_a_sync_session_is_a_retryable_close_never_doc_unavailable() {
-    let root = test_root().join(format!("sync-outage-{}", uuid::Uuid::new_v4().simple()));
-    let mut cluster = tokio::task::spawn_blocking(move || private_cluster(&root))
-        .await
-        .unwrap();
-    let url = cluster.url("postgres");
-    let pool = connect(&url, 3).await;
-    fieldsync_server::db::migrate(&pool).await.unwrap();
-    let database = TestDatabase {
-        name: "postgres".into(),
-        url,
-        pool,
-    };
-    let app = TestApp::spawn_on(database).await;
-    let crew = app.crew("安居家电服务有限公司").await;
-    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let document_id = job["document_id"].as_str().unwrap();
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.stop().expect("stopping PostgreSQL");
-        cluster
-    })
-    .await
-    .unwrap();
-    // The technician's own job, asked for while the database is gone: not "not shared with
-    // you" (the tablet would give up on it), but a close that says to keep the work and retry.
-    let message = Automerge::new()
-        .generate_sync_message(&mut sync::State::new())
-        .unwrap();
-    peer.request(document_id, message.encode()).await;
-    let (code, reason) = peer
-        .close_frame(Duration::from_secs(60))
-        .await
-        .expect("a close frame naming the storage failure");
-    assert_eq!(code, 1011, "{reason}");
-    assert!(reason.contains("could not store your work"), "{reason}");
-
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.start().expect("restarting PostgreSQL");
-        cluster
-    })
-    .await
-    .unwrap();
-    wait_for_status(&app.http, &app.url("/readyz"), 200, Duration::from_secs(20)).await;
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut sync::State::new())
-        .await;
-    assert!(
-        sync_protocol::job::JobDocument::read(&doc).is_ok(),
-        "the job syncs again"
-    );
-    app.shutdown().await;
-    drop(cluster);
 }

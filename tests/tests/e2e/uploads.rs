@@ -3,7 +3,7 @@
 
 use harness::TestApp;
 use harness::node::NodeClient;
-use harness::process::ServerProcess;
+use harness::tus::{create_upload, start_patch, wait_for_upload};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -39,42 +39,6 @@ async fn upload(
     let result = client.next_json().await;
     client.finish().await;
     result
-}
-
-/// `POST /api/v1/uploads` for a PNG cleanup photo of `length` bytes with SHA-256 `sha` on `job`,
-/// as a tablet makes it by hand; returns the upload's absolute URL.
-async fn create_upload(
-    app: &TestApp,
-    token: &str,
-    job: &Value,
-    sha: &str,
-    length: usize,
-) -> String {
-    use base64::Engine;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let metadata = format!(
-        "sha256 {},job_id {},kind {},content_type {}",
-        b64(sha),
-        b64(job["id"].as_str().unwrap()),
-        b64("cleanup"),
-        b64("image/png")
-    );
-    let created = app
-        .post("/api/v1/uploads")
-        .bearer_auth(token)
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", length.to_string())
-        .header("upload-metadata", metadata)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = created.headers()["location"].to_str().unwrap();
-    if location.starts_with("http") {
-        location.to_owned()
-    } else {
-        app.url(location)
-    }
 }
 
 async fn stored_sha256(app: &TestApp, key: &str) -> Option<String> {
@@ -411,19 +375,9 @@ async fn a_tablet_gone_before_its_patch_is_answered_loses_nothing_and_resumes_at
     let path = reqwest::Url::parse(&location).unwrap().path().to_owned();
 
     let sent = 600_000;
-    let address = reqwest::Url::parse(&app.base_url).unwrap();
-    let mut socket =
-        tokio::net::TcpStream::connect((address.host_str().unwrap(), address.port().unwrap()))
-            .await
-            .unwrap();
+    let port = reqwest::Url::parse(&app.base_url).unwrap().port().unwrap();
     // A whole PATCH of the first `sent` bytes, and the tablet is gone before the answer.
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nhost: fieldsync\r\nauthorization: Bearer {}\r\n\
-         tus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
-         content-type: application/offset+octet-stream\r\ncontent-length: {sent}\r\n\r\n",
-        crew.technician.token,
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut socket = start_patch(port, &path, &crew.technician.token, sent).await;
     socket.write_all(&bytes[..sent]).await.unwrap();
     socket.flush().await.unwrap();
     drop(socket);
@@ -556,35 +510,12 @@ async fn a_patch_still_arriving_when_its_upload_is_terminated_keeps_nothing() {
     let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
 
     // A PATCH of 500,000 bytes, half of them sent: the server is receiving it.
-    let address = reqwest::Url::parse(&app.base_url).unwrap();
-    let mut socket =
-        tokio::net::TcpStream::connect((address.host_str().unwrap(), address.port().unwrap()))
-            .await
-            .unwrap();
-    let head = format!(
-        "PATCH {} HTTP/1.1\r\nhost: fieldsync\r\nauthorization: Bearer {}\r\n\
-         tus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
-         content-type: application/offset+octet-stream\r\ncontent-length: 500000\r\n\r\n",
-        url.path(),
-        crew.technician.token,
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
+    let port = reqwest::Url::parse(&app.base_url).unwrap().port().unwrap();
+    let mut socket = start_patch(port, url.path(), &crew.technician.token, 500_000).await;
     socket.write_all(&bytes[..250_000]).await.unwrap();
     socket.flush().await.unwrap();
     // The server is receiving it once the request holds the upload's lease.
-    let leased = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sqlx::query_scalar::<_, bool>("select lease_until is null from uploads where id = $1")
-        .bind(id)
-        .fetch_one(&app.database.pool)
-        .await
-        .unwrap()
-    {
-        assert!(
-            std::time::Instant::now() < leased,
-            "the PATCH never took the lease"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    wait_for_upload(&app.database.pool, id, "lease_until is not null").await;
 
     // Meanwhile the tablet gives the upload up.
     let terminated = app
@@ -662,170 +593,4 @@ async fn a_patch_announcing_more_than_is_left_is_refused_before_anything_is_stor
             .await
             .unwrap();
     assert_eq!((received, multipart), (0, None), "nothing was stored");
-}
-
-#[tokio::test]
-async fn a_server_killed_during_a_patch_holds_the_upload_for_seconds_not_minutes() {
-    use tokio::io::AsyncWriteExt;
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
-    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
-    let bytes = photo(900_000, 43);
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let location = create_upload(&app, &crew.technician.token, &job, &sha, bytes.len()).await;
-    let path = reqwest::Url::parse(&location).unwrap().path().to_owned();
-    let id: uuid::Uuid = path.rsplit('/').next().unwrap().parse().unwrap();
-
-    // Half a PATCH is streaming into the server when it is killed.
-    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
-        .await
-        .unwrap();
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nhost: fieldsync\r\nauthorization: Bearer {}\r\n\
-         tus-resumable: 1.0.0\r\nupload-offset: 0\r\n\
-         content-type: application/offset+octet-stream\r\ncontent-length: {}\r\n\r\n",
-        crew.technician.token,
-        bytes.len()
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
-    socket.write_all(&bytes[..400_000]).await.unwrap();
-    socket.flush().await.unwrap();
-    let leased = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sqlx::query_scalar::<_, bool>("select lease_until is null from uploads where id = $1")
-        .bind(id)
-        .fetch_one(&app.database.pool)
-        .await
-        .unwrap()
-    {
-        assert!(
-            std::time::Instant::now() < leased,
-            "the PATCH never took the lease"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    server.kill().await;
-    drop(socket);
-
-    // The server is back; the tablet resumes as tus clients do (HEAD, then PATCH from there).
-    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
-    let back = std::time::Instant::now();
-    let url = format!("{}{path}", server.base_url);
-    let limit = std::time::Duration::from_secs(20);
-    loop {
-        assert!(
-            back.elapsed() < limit,
-            "the upload was still held {limit:?} after the restart"
-        );
-        let head = app
-            .http
-            .head(&url)
-            .bearer_auth(&crew.technician.token)
-            .header("tus-resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
-        if head.status() == 200 {
-            let offset: usize = head.headers()["upload-offset"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let patched = app
-                .http
-                .patch(&url)
-                .bearer_auth(&crew.technician.token)
-                .header("tus-resumable", "1.0.0")
-                .header("upload-offset", offset.to_string())
-                .header("content-type", "application/offset+octet-stream")
-                .body(bytes[offset..].to_vec())
-                .send()
-                .await
-                .unwrap();
-            if patched.status() == 204 {
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    eprintln!(
-        "resumed and finished {:?} after the restart",
-        back.elapsed()
-    );
-    let attached: i64 = sqlx::query_scalar("select count(*) from attachments where sha256 = $1")
-        .bind(&sha)
-        .fetch_one(&app.database.pool)
-        .await
-        .unwrap();
-    assert_eq!(attached, 1);
-}
-
-/// The state a crash leaves at each step of finishing, made directly in the bucket and the
-/// database: a HEAD finishes the upload from there instead of failing it.
-#[tokio::test]
-async fn finishing_resumes_after_a_crash_at_any_step() {
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
-    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
-    let client = app.objects.blobs.client();
-    let bucket = app.objects.blobs.bucket();
-    for (seed, step) in [(51, "assembled"), (52, "promoted")] {
-        let bytes = photo(300_000, seed);
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let location = create_upload(&app, &crew.technician.token, &job, &sha, bytes.len()).await;
-        let id: uuid::Uuid = location.rsplit('/').next().unwrap().parse().unwrap();
-        let key = match step {
-            "assembled" => format!("staging/{id}"),
-            _ => format!("sha256/{sha}"),
-        };
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(bytes.clone().into())
-            .send()
-            .await
-            .unwrap();
-        // Every byte received, the multipart upload already completed (its id is no longer
-        // valid), and the lease held by an instance that is gone.
-        sqlx::query(
-            "update uploads set received = length, multipart_id = 'completed-before-the-crash',
-                    lease_until = now() + interval '10 minutes', lease_id = gen_random_uuid(),
-                    lease_instance = gen_random_uuid()
-             where id = $1",
-        )
-        .bind(id)
-        .execute(&app.database.pool)
-        .await
-        .unwrap();
-        let head = app
-            .http
-            .head(&location)
-            .bearer_auth(&crew.technician.token)
-            .header("tus-resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(head.status(), 200, "finishing after a crash once {step}");
-        assert_eq!(
-            head.headers()["upload-offset"],
-            bytes.len().to_string().as_str()
-        );
-        let (state, attached): (String, i64) = sqlx::query_as(
-            "select state, (select count(*) from attachments where sha256 = $2) from uploads where id = $1",
-        )
-        .bind(id)
-        .bind(&sha)
-        .fetch_one(&app.database.pool)
-        .await
-        .unwrap();
-        assert_eq!((state.as_str(), attached), ("complete", 1), "once {step}");
-        let staging = client
-            .head_object()
-            .bucket(bucket)
-            .key(format!("staging/{id}"))
-            .send()
-            .await;
-        assert!(staging.is_err(), "the staging object is gone once {step}");
-    }
 }

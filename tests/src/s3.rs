@@ -69,14 +69,19 @@ impl Drop for TestObjectStore {
         if self.server.is_some() {
             return;
         }
-        let blobs = self.blobs.clone();
-        // Drop cannot await, and may run inside or outside a runtime: a thread of its own.
+        let config = self.config.clone();
+        // Drop cannot await, and may run inside or outside a runtime: a thread of its own, with
+        // a client of its own (the test's client is bound to the test's runtime, which this
+        // thread blocks).
         let deleted = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime to delete the test bucket")
-                .block_on(delete_bucket(&blobs))
+                .block_on(async {
+                    let blobs = BlobStore::connect(&config).await?;
+                    delete_bucket(&blobs).await
+                })
         })
         .join();
         match deleted {

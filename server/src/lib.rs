@@ -1,6 +1,7 @@
 //! The Fieldsync sync server as a library: the binary `fieldsync-server` and the end-to-end test
-//! harness both start it through [`http::serve`] on a listener they own.
+//! harness both start it through [`api::serve`] on a listener they own.
 
+pub mod api;
 pub mod auth;
 pub mod blob;
 pub mod config;
@@ -10,7 +11,6 @@ pub mod directory;
 pub mod documents;
 pub mod embedded;
 pub mod error;
-pub mod http;
 pub mod images;
 pub mod instances;
 pub mod jobs;
@@ -21,6 +21,7 @@ pub mod revisits;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod tiers;
 pub mod uploads;
 
 pub use state::AppState;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use fieldsync_server::blob::BlobStore;
 use fieldsync_server::config::{Cli, Command, DatabaseArgs, ServeArgs};
-use fieldsync_server::{AppState, db, dev, http, shutdown_signal, telemetry};
+use fieldsync_server::{AppState, api, db, dev, shutdown_signal, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -58,7 +58,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "webhooks may target private and loopback addresses (--allow-private-webhooks)"
         );
     }
-    http::serve(listener, state, shutdown_signal()).await?;
+    api::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 

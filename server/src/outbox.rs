@@ -53,3 +53,31 @@ pub async fn insert(
     }
     Ok(id)
 }
+
+/// Where a live feed of `organisation`'s events starts when the reader names no last event:
+/// after the newest one (the feed shows what happens from now on).
+pub async fn newest_id(db: &sqlx::PgPool, organisation: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select coalesce(max(id), 0) from outbox where organisation_id = $1")
+        .bind(organisation)
+        .fetch_one(db)
+        .await
+}
+
+/// Up to `limit` of `organisation`'s events after id `after`, in id (commit) order: id, type,
+/// payload.
+pub async fn after(
+    db: &sqlx::PgPool,
+    organisation: Uuid,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, Value)>, sqlx::Error> {
+    sqlx::query_as(
+        r#"select id, event_type, payload from outbox
+           where organisation_id = $1 and id > $2 order by id limit $3"#,
+    )
+    .bind(organisation)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -48,7 +48,7 @@ impl TestApp {
             .expect("binding port 0");
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(fieldsync_server::http::serve(listener, state, async {
+        let server = tokio::spawn(fieldsync_server::api::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Self {
@@ -76,7 +76,7 @@ impl TestApp {
             .expect("binding port 0");
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(fieldsync_server::http::serve(listener, state, async {
+        let server = tokio::spawn(fieldsync_server::api::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Instance {

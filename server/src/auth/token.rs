@@ -88,6 +88,29 @@ impl DeviceToken {
         .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    /// Revokes device token `token_id` for an admin of its staff member's organisation; a token
+    /// of another organisation answers like one that does not exist.
+    pub async fn revoke_in_organisation(
+        db: &sqlx::PgPool,
+        caller: &super::Caller,
+        token_id: Uuid,
+    ) -> Result<(), crate::error::ApiError> {
+        caller.require(&[crate::directory::Role::Admin])?;
+        let in_organisation: bool = sqlx::query_scalar(
+            r#"select exists (select 1 from device_tokens t join staff s on s.id = t.staff_id
+                              where t.id = $1 and s.organisation_id = $2)"#,
+        )
+        .bind(token_id)
+        .bind(caller.organisation_id)
+        .fetch_one(db)
+        .await?;
+        if !in_organisation {
+            return Err(crate::error::ApiError::NotFound);
+        }
+        Self::revoke(db, token_id).await?;
+        Ok(())
+    }
 }
 
 /// Random base58 text carrying `bytes` bytes of entropy.

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use crate::blob::{BlobStore, ObjectStorageConfig};
 use crate::config::DevArgs;
 use crate::embedded::{ClusterOptions, Durability, ObjectStoreServer, OsUser, PostgresCluster};
-use crate::{AppState, db, http, shutdown_signal};
+use crate::{AppState, api, db, shutdown_signal};
 
 /// The database dev mode keeps its data in, beside the cluster's default `postgres` one.
 const DATABASE: &str = "fieldsync";
@@ -67,7 +67,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let demo = demo::ensure(&state, &dir.join("demo.json"), &base_url).await?;
     banner::print(&demo, &dir, &objects.endpoint());
 
-    http::serve(listener, state, shutdown_signal()).await?;
+    api::serve(listener, state, shutdown_signal()).await?;
     db.close().await;
     objects.shutdown().await;
     tokio::task::spawn_blocking(move || {

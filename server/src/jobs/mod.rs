@@ -3,6 +3,7 @@
 //! the server's actor so tablets receive it by sync.
 
 pub mod access;
+pub mod attachments;
 mod booking;
 mod dispatch;
 mod edit;

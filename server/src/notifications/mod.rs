@@ -12,11 +12,10 @@
 //! Targets on internal networks are refused at registration and again at every connection
 //! ([`ssrf`]) unless the operator allows them.
 
-mod deliveries;
+pub mod deliveries;
 mod delivery;
-mod endpoints;
+pub mod endpoints;
 mod fanout;
-mod http;
 mod schedule;
 mod sender;
 mod settings;
@@ -25,7 +24,6 @@ pub mod ssrf;
 mod worker;
 
 pub use endpoints::Endpoint;
-pub use http::routes;
 pub use settings::{WebhookSettings, design_schedule};
 pub use worker::deliver;
 

@@ -2,8 +2,10 @@
 //! customers also on a schedule. Made by someone who did not handle the job; outcomes are
 //! recorded and archived, append-only.
 
-mod http;
+pub mod archive;
+pub mod desk;
+pub mod policy;
+pub mod queue;
 mod schedule;
 
-pub use http::routes;
 pub use schedule::schedule_revisits;

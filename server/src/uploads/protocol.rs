@@ -18,10 +18,10 @@ use uuid::Uuid;
 use super::checksum::{ALGORITHMS, ChunkChecksum};
 use super::record::{self, StoredPart, UploadRecord};
 use super::{finish, metadata, objects};
+use crate::api::Path;
 use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
-use crate::http::Path;
 use crate::jobs::{DocumentAccess, document_access};
 use crate::state::AppState;
 

@@ -303,7 +303,7 @@ async fn a_period_that_closes_is_computed_at_the_start_of_the_next_without_anyon
         .with_ymd_and_hms(year + 1, 1, 2, 3, 0, 0)
         .unwrap();
     let pool = &app.database.pool;
-    let done = fieldsync_server::http::close_periods_once(pool, new_year)
+    let done = fieldsync_server::tiers::close_periods_once(pool, new_year)
         .await
         .unwrap();
     assert_eq!(done, vec![crew.organisation]);
@@ -330,7 +330,7 @@ async fn a_period_that_closes_is_computed_at_the_start_of_the_next_without_anyon
 
     // Once is enough: the next look finds nothing to do.
     let again =
-        fieldsync_server::http::close_periods_once(pool, new_year + chrono::Duration::hours(1))
+        fieldsync_server::tiers::close_periods_once(pool, new_year + chrono::Duration::hours(1))
             .await
             .unwrap();
     assert!(again.is_empty(), "{again:?}");

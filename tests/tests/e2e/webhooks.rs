@@ -712,7 +712,7 @@ impl Instance {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(fieldsync_server::http::serve(listener, state, async {
+        let server = tokio::spawn(fieldsync_server::api::serve(listener, state, async {
             let _ = stopped.await;
         }));
         Self {

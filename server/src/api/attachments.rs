@@ -11,10 +11,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::jobs::parse_job_id;
 use super::json::AppJson;
@@ -23,50 +21,17 @@ use crate::auth::Caller;
 use crate::blob::BlobStore;
 use crate::directory::Role;
 use crate::error::ApiError;
-use crate::jobs::document_access;
+use crate::jobs::attachments::{self, Attachment};
 use crate::state::AppState;
 use crate::uploads::objects;
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct Attachment {
-    sha256: String,
-    kind: String,
-    content_type: String,
-    size: i64,
-    width: Option<i32>,
-    height: Option<i32>,
-    has_derivatives: bool,
-    uploaded_by: Uuid,
-    created_at: DateTime<Utc>,
-}
-
-async fn attachments_of(state: &AppState, job: Uuid) -> Result<Vec<Attachment>, ApiError> {
-    Ok(sqlx::query_as(
-        r#"select a.sha256, a.kind, b.content_type, b.size, b.width, b.height, b.has_derivatives,
-                  a.uploaded_by, a.created_at
-           from attachments a join blobs b on b.sha256 = a.sha256
-           where a.job_id = $1 order by a.created_at, a.sha256"#,
-    )
-    .bind(job)
-    .fetch_all(&state.db)
-    .await?)
-}
-
-async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<Uuid, ApiError> {
-    let job = parse_job_id(id)?;
-    document_access(&state.db, caller, job)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(job)
-}
 
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<AppJson<Vec<Attachment>>, ApiError> {
-    let job = visible_job(&state, &caller, &id).await?;
-    Ok(AppJson(attachments_of(&state, job).await?))
+    let job = parse_job_id(&id)?;
+    Ok(AppJson(attachments::list(&state.db, &caller, job).await?))
 }
 
 /// Streams a derivative (or, for the roles allowed, the original) from object storage: never
@@ -77,8 +42,8 @@ pub async fn download(
     Path((id, sha256, variant)): Path<(String, String, String)>,
     headers: header::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let job = visible_job(&state, &caller, &id).await?;
-    let attachment = attachments_of(&state, job)
+    let job = parse_job_id(&id)?;
+    let attachment = attachments::list(&state.db, &caller, job)
         .await?
         .into_iter()
         .find(|a| a.sha256 == sha256)
@@ -154,9 +119,9 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     // The bundle holds the originals, metadata (GPS) included: the roles that may see them.
     caller.require(&[Role::Dispatcher, Role::Admin])?;
-    let job = visible_job(&state, &caller, &id).await?;
+    let job = parse_job_id(&id)?;
+    let attachments = attachments::list(&state.db, &caller, job).await?;
     let view = crate::jobs::view::job_view(&state, &caller, job).await?;
-    let attachments = attachments_of(&state, job).await?;
     let mut parts = Vec::new();
     let mut files = Vec::new();
     for attachment in &attachments {

@@ -10,9 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
-use serde_json::Value;
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 use super::json::Query;
 use crate::auth::Caller;
@@ -42,18 +40,13 @@ pub async fn feed(
         .and_then(|v| v.trim().parse().ok());
     let last = match from_header.or(query.last_event_id) {
         Some(id) => id,
-        None => {
-            sqlx::query_scalar("select coalesce(max(id), 0) from outbox where organisation_id = $1")
-                .bind(caller.organisation_id)
-                .fetch_one(&app.db)
-                .await?
-        }
+        None => crate::outbox::newest_id(&app.db, caller.organisation_id).await?,
     };
     let wake = app.sync_hub.subscribe_feed();
     let state = (app, caller.organisation_id, last, wake);
     let events = stream::unfold(state, |(app, organisation, last, mut wake)| async move {
         loop {
-            match next_batch(&app, organisation, last).await {
+            match crate::outbox::after(&app.db, organisation, last, BATCH).await {
                 Ok(batch) if !batch.is_empty() => {
                     let newest = batch.last().map(|(id, _, _)| *id).unwrap_or(last);
                     let events: Vec<Result<Event, Infallible>> = batch
@@ -82,20 +75,4 @@ pub async fn feed(
     })
     .flatten();
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
-}
-
-async fn next_batch(
-    app: &AppState,
-    organisation: Uuid,
-    after: i64,
-) -> Result<Vec<(i64, String, Value)>, sqlx::Error> {
-    sqlx::query_as(
-        r#"select id, event_type, payload from outbox
-           where organisation_id = $1 and id > $2 order by id limit $3"#,
-    )
-    .bind(organisation)
-    .bind(after)
-    .bind(BATCH)
-    .fetch_all(&app.db)
-    .await
 }

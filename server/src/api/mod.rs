@@ -1,4 +1,8 @@
-//! The HTTP surface: routes, request tracing, and serving on a listener we are handed.
+//! The JSON API door: routes, request tracing, and serving on a listener we are handed. Each
+//! handler reads the request, calls one operation of a domain module (`jobs`, `directory`,
+//! `revisits`, `tiers`, `notifications`, ...) with the caller, and writes its answer; the
+//! operations, their SQL and their authorization live in those modules, so every door asks
+//! the same code.
 
 mod attachments;
 mod directory;
@@ -9,10 +13,11 @@ mod jobs;
 mod json;
 mod me;
 mod openapi;
+mod revisits;
 mod tiers;
+mod webhooks;
 
 pub use json::{AppJson, Path, Query, page};
-pub use tiers::close_periods_once;
 
 use std::future::Future;
 
@@ -75,8 +80,8 @@ pub fn router(state: AppState) -> Router {
         // JSON bodies of this API are small; uploads stream under their own limits.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(crate::uploads::routes())
-        .merge(crate::notifications::routes())
-        .merge(crate::revisits::routes())
+        .merge(webhooks::routes())
+        .merge(revisits::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
@@ -107,7 +112,7 @@ pub async fn serve(
         tokio::spawn(crate::documents::listener::sweep(state.clone())),
         tokio::spawn(crate::uploads::sweep(state.clone())),
         tokio::spawn(crate::notifications::deliver(state.clone())),
-        tokio::spawn(tiers::close_periods(state.clone())),
+        tokio::spawn(crate::tiers::close_periods(state.clone())),
     ];
     let hub = state.sync_hub.clone();
     let served = axum::serve(listener, router(state))

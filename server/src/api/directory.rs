@@ -93,19 +93,7 @@ pub async fn revoke_token(
     caller: Caller,
     Path(token_id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let in_organisation: bool = sqlx::query_scalar(
-        r#"select exists (select 1 from device_tokens t join staff s on s.id = t.staff_id
-                          where t.id = $1 and s.organisation_id = $2)"#,
-    )
-    .bind(token_id)
-    .bind(caller.organisation_id)
-    .fetch_one(&state.db)
-    .await?;
-    if !in_organisation {
-        return Err(ApiError::NotFound);
-    }
-    DeviceToken::revoke(&state.db, token_id).await?;
+    DeviceToken::revoke_in_organisation(&state.db, &caller, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,4 +1,4 @@
-//! `/api/v1/webhooks`: admins register endpoints, see their delivery log and replay events.
+//! `/api/v1/webhooks`, a door onto [`crate::notifications`]: admins register endpoints, see their delivery log and replay events.
 //! Another organisation's endpoint answers 404, exactly like a missing one.
 
 use std::fmt;
@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::deliveries::{self, DeliveryRecord, Replay};
-use super::endpoints::{Endpoint, Invalid, NewEndpoint};
+use super::JSON_BODY_LIMIT;
+use super::json::{AppJson, Path, Query};
 use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
-use crate::http::{AppJson, JSON_BODY_LIMIT};
-use crate::http::{Path, Query};
+use crate::notifications::deliveries::{self, DeliveryRecord, Replay};
+use crate::notifications::endpoints::{Endpoint, Invalid, NewEndpoint};
 use crate::state::AppState;
 
 /// The webhook routes, to merge into the server's router.

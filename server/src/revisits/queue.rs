@@ -1,0 +1,161 @@
+//! The revisit queue: tasks by due time, with the job and the customer to call, and each task's
+//! outcomes. Read by revisit callers, dispatchers and admins of the task's organisation.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::directory::Role;
+use crate::error::ApiError;
+
+/// Who sees the revisit queue, with customers' phone numbers and colleagues' outcomes.
+pub const QUEUE_READERS: [Role; 3] = [Role::Revisit, Role::Dispatcher, Role::Admin];
+
+/// One revisit to make.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Task {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub reason: String,
+    pub due_at: DateTime<Utc>,
+    pub overdue: bool,
+    pub claimed_by: Option<Uuid>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub customer_id: Option<Uuid>,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub customer_tier: Option<String>,
+    pub technician_id: Option<Uuid>,
+    pub from_complaint: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub outcomes: i64,
+}
+
+const TASK_QUERY: &str = r#"
+    select t.id, t.job_id, t.reason, t.due_at, t.due_at < now() as overdue, t.claimed_by,
+           t.claimed_at, t.customer_id, c.name as customer_name, c.phone as customer_phone,
+           c.tier as customer_tier, j.technician_id, j.from_complaint, j.completed_at,
+           (select count(*) from revisit_outcomes o where o.task_id = t.id) as outcomes
+    from revisit_tasks t
+    join jobs j on j.id = t.job_id
+    left join customers c on c.id = t.customer_id
+    where t.organisation_id = $1"#;
+
+/// Which tasks of the queue to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// No outcome yet.
+    Open,
+    /// Claimed by the caller, no outcome yet.
+    Mine,
+    /// With an outcome.
+    Done,
+    All,
+}
+
+impl Filter {
+    /// The word of the API's `status` parameter.
+    pub fn parse(word: &str) -> Result<Self, ApiError> {
+        match word {
+            "open" => Ok(Self::Open),
+            "mine" => Ok(Self::Mine),
+            "done" => Ok(Self::Done),
+            "all" => Ok(Self::All),
+            _ => Err(ApiError::BadRequest(
+                "status must be open, mine, done or all".into(),
+            )),
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Open => {
+                "and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"
+            }
+            Self::Mine => {
+                "and t.claimed_by = $2 and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"
+            }
+            Self::Done => "and exists (select 1 from revisit_outcomes o where o.task_id = t.id)",
+            Self::All => "",
+        }
+    }
+}
+
+/// One page of the queue by due time: at most `limit` tasks after task `after`, of those that
+/// `status` (`open`, `mine`, `done`, `all`) names.
+pub async fn list(
+    db: &sqlx::PgPool,
+    caller: &Caller,
+    status: &str,
+    limit: i64,
+    after: Option<Uuid>,
+) -> Result<Vec<Task>, ApiError> {
+    caller.require(&QUEUE_READERS)?;
+    let filter = Filter::parse(status)?;
+    if let Some(after) = after {
+        find(db, caller, after).await.map_err(|_| {
+            ApiError::BadRequest("`after` must be the id of a task of the previous page".into())
+        })?;
+    }
+    let filter = filter.sql();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TASK_QUERY} {filter} and $2::uuid is not null
+           and ($3::uuid is null or (t.due_at, t.id) >
+                (select r.due_at, r.id from revisit_tasks r where r.id = $3 and r.organisation_id = $1))
+         order by t.due_at, t.id limit {limit}"
+    )))
+    .bind(caller.organisation_id)
+    .bind(caller.staff_id)
+    .bind(after)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Task `id` of the caller's organisation (no role check: callers of this check their own).
+pub async fn find(db: impl PgExecutor<'_>, caller: &Caller, id: Uuid) -> Result<Task, ApiError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{TASK_QUERY} and t.id = $2")))
+        .bind(caller.organisation_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// A recorded outcome, with who recorded it.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Outcome {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub recorded_by: Uuid,
+    pub recorded_by_name: String,
+    pub reached: bool,
+    pub problem_solved: Option<bool>,
+    pub satisfaction: Option<i32>,
+    pub suggestions: Option<String>,
+    pub notes: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Task `id` and its outcomes, oldest first.
+pub async fn show(
+    db: &sqlx::PgPool,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(Task, Vec<Outcome>), ApiError> {
+    caller.require(&QUEUE_READERS)?;
+    let task = find(db, caller, id).await?;
+    let outcomes = sqlx::query_as(
+        r#"select o.id, o.task_id, o.recorded_by, s.name as recorded_by_name, o.reached,
+                  o.problem_solved, o.satisfaction, o.suggestions, o.notes, o.recorded_at
+           from revisit_outcomes o join staff s on s.id = o.recorded_by
+           where o.organisation_id = $1 and o.task_id = $2
+           order by o.recorded_at, o.id"#,
+    )
+    .bind(caller.organisation_id)
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    Ok((task, outcomes))
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod durability;
+mod output;
 mod refusals;
 mod support;
 mod visit;

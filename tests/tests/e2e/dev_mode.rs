@@ -145,6 +145,47 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "the data survived the crash");
+
+    // An operator restarts the cluster from outside: the new postmaster is not the server's
+    // child, and still stops with the server.
+    restart_from_outside(&data_dir.join("postgres/data"));
+    wait_for_status(&client, &format!("{base}/readyz"), 200, START_LIMIT).await;
     interrupt_and_wait(child).await;
-    assert!(processes_mentioning(&cluster_dir).is_empty());
+    assert_eq!(
+        processes_mentioning(&cluster_dir),
+        Vec::<String>::new(),
+        "no PostgreSQL left behind"
+    );
+}
+
+/// `pg_ctl restart` on the cluster's directory, as its owner would run it.
+fn restart_from_outside(cluster: &Path) {
+    let pg_ctl = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|version| version.path().join("bin/pg_ctl"))
+        .filter(|path| path.exists())
+        .max()
+        .expect("pg_ctl of the machine's PostgreSQL");
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        .starts_with(b"0\n");
+    let mut command = if root {
+        let mut command = std::process::Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(&pg_ctl);
+        command
+    } else {
+        std::process::Command::new(&pg_ctl)
+    };
+    let status = command
+        .arg("-D")
+        .arg(cluster)
+        .args(["-m", "fast", "-w", "-l", "/dev/null", "restart"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "pg_ctl restart");
 }

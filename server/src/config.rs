@@ -65,6 +65,35 @@ pub enum Command {
     Dev(DevArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Operator tasks on the database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// What an operator does outside the console.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organisation and its first admin; prints the one-time link (valid 72 h) at
+    /// which the admin sets their console password.
+    CreateOrganisation(CreateOrganisationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateOrganisationArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The organisation's name.
+    #[arg(long)]
+    pub name: String,
+    /// The first admin's name.
+    #[arg(long)]
+    pub admin: String,
+    /// The first admin's e-mail, with which they sign in.
+    #[arg(long)]
+    pub email: String,
+    /// The address staff reach the server at, for the link (e.g. https://fieldsync.example.com).
+    #[arg(long = "public-url", env = "FIELDSYNC_PUBLIC_URL")]
+    pub public_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod blob;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod dev;
 pub mod directory;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use fieldsync_server::blob::BlobStore;
-use fieldsync_server::config::{Cli, Command, DatabaseArgs, ServeArgs};
+use fieldsync_server::config::{
+    AdminCommand, Cli, Command, CreateOrganisationArgs, DatabaseArgs, ServeArgs,
+};
 use fieldsync_server::{AppState, api, db, dev, shutdown_signal, telemetry};
 
 fn main() -> ExitCode {
@@ -33,7 +35,36 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Dev(args) => dev::run(args).await,
         Command::Migrate(args) => migrate(args).await,
+        Command::Admin(AdminCommand::CreateOrganisation(args)) => create_organisation(args).await,
     }
+}
+
+async fn create_organisation(args: CreateOrganisationArgs) -> anyhow::Result<()> {
+    let db = db::connect(args.database.url.expose(), 2).await?;
+    db::migrate(&db).await?;
+    let made = fieldsync_server::directory::bootstrap::create_organisation(
+        &db,
+        &args.name,
+        &args.admin,
+        &args.email,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The link first, alone on its line: what the operator hands to the admin.
+    println!(
+        "{}/console/invitation/{}",
+        args.public_url.trim_end_matches('/'),
+        made.invitation
+    );
+    eprintln!(
+        "organisation {} created with admin {} ({}); the link above sets their password once, \
+         within {} hours",
+        made.organisation_id,
+        args.admin,
+        args.email,
+        fieldsync_server::auth::invitation::LIFETIME.as_secs() / 3600
+    );
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

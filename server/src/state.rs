@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// This instance, as its heartbeat and the leases it holds name it.
     pub instance_id: uuid::Uuid,
+    /// Failed console sign-ins per account and address.
+    pub sign_in: Arc<crate::auth::session::SignInThrottle>,
 }
 
 /// Concurrent PATCH requests allowed: bounds upload memory to about this many parts.
@@ -45,6 +47,7 @@ impl AppState {
             rates: crate::auth::RateLimiter::new(Default::default()),
             metrics: Default::default(),
             instance_id: uuid::Uuid::new_v4(),
+            sign_in: Default::default(),
             db,
             blobs,
         }

@@ -112,7 +112,7 @@ pub async fn board(
         .map_err(|_| ApiError::BadRequest("date must be YYYY-MM-DD".into()))?;
     let offset = match query.utc_offset.as_deref() {
         None => chrono::FixedOffset::east_opt(0),
-        Some(text) => parse_offset(text),
+        Some(text) => jobs::view::parse_offset(text),
     }
     .ok_or_else(|| {
         ApiError::BadRequest(
@@ -122,14 +122,4 @@ pub async fn board(
     Ok(AppJson(
         jobs::view::board(&state, &caller, date, offset).await?,
     ))
-}
-
-/// `+08:00`, `-05:30` (chrono's reading), at most 14 hours either way. A `+` left unencoded in
-/// a query string arrives as a space, and is read as `+`.
-fn parse_offset(text: &str) -> Option<chrono::FixedOffset> {
-    let offset: chrono::FixedOffset = match text.strip_prefix(' ') {
-        Some(rest) => format!("+{rest}").parse().ok()?,
-        None => text.parse().ok()?,
-    };
-    (offset.local_minus_utc().abs() <= 14 * 3600).then_some(offset)
 }

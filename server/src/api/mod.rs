@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::uploads::routes())
         .merge(webhooks::routes())
         .merge(revisits::routes())
+        .merge(crate::console::routes(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
@@ -115,13 +116,16 @@ pub async fn serve(
         tokio::spawn(crate::tiers::close_periods(state.clone())),
     ];
     let hub = state.sync_hub.clone();
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // WebSocket connections are not waited for by axum: tell them to close.
-            hub.close_all();
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // WebSocket connections are not waited for by axum: tell them to close.
+        hub.close_all();
+    })
+    .await;
     for task in background {
         task.abort();
     }

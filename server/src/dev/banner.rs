@@ -7,6 +7,10 @@ use super::demo::DemoFile;
 pub fn print(demo: &DemoFile, data_dir: &Path, object_store: &str) {
     let mut text = String::new();
     text.push_str("\nFieldsync is running on its embedded default.\n\n");
+    text.push_str(&format!(
+        "  office console  {}/console  (sign in with a name and password below)\n",
+        demo.base_url
+    ));
     text.push_str(&format!("  base URL        {}\n", demo.base_url));
     text.push_str(&format!("  data directory  {}\n", data_dir.display()));
     text.push_str(&format!("  object store    {object_store} (in process)\n"));
@@ -14,12 +18,13 @@ pub fn print(demo: &DemoFile, data_dir: &Path, object_store: &str) {
         "  demo data       {}\n\n",
         data_dir.join("demo.json").display()
     ));
-    text.push_str("  Demo staff and their tokens:\n");
+    text.push_str("  Demo staff, their console passwords and their tokens:\n");
     for member in &demo.staff {
         text.push_str(&format!(
-            "    {:<11} {}  {}\n",
+            "    {:<11} {}  {:<17} {}\n",
             member.role.as_str(),
             member.name,
+            member.password.as_deref().unwrap_or("(tablet)"),
             member.token
         ));
     }

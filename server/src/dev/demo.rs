@@ -33,6 +33,9 @@ pub struct DemoStaff {
     pub name: String,
     pub role: Role,
     pub token: String,
+    /// The console password of office staff (not technicians: they use their tablets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 impl std::fmt::Debug for DemoStaff {
@@ -129,11 +132,13 @@ async fn seed(db: &PgPool, base_url: &str) -> anyhow::Result<DemoFile> {
         };
         let member = Staff::create(&mut *tx, organisation.id, &new).await?;
         let token = DeviceToken::issue(&mut *tx, member.id, "demo").await?;
+        let password = console_password(&mut tx, member.id, role).await?;
         staff.push(DemoStaff {
             id: member.id,
             name: member.name,
             role,
             token: token.token,
+            password,
         });
     }
     let mut customers = Vec::new();
@@ -161,16 +166,34 @@ async fn seed(db: &PgPool, base_url: &str) -> anyhow::Result<DemoFile> {
     })
 }
 
+/// A fresh console password for an office member (none for technicians).
+async fn console_password(
+    tx: &mut sqlx::PgConnection,
+    staff: Uuid,
+    role: Role,
+) -> anyhow::Result<Option<String>> {
+    if !crate::auth::session::is_office(role) {
+        return Ok(None);
+    }
+    let password = crate::auth::random_text(12);
+    crate::auth::password::set(&mut *tx, staff, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("setting a demo password: {e}"))?;
+    Ok(Some(password))
+}
+
 async fn reissue(db: &PgPool, organisation_id: Uuid, base_url: &str) -> anyhow::Result<DemoFile> {
     let mut tx = db.begin().await?;
     let mut staff = Vec::new();
     for member in Staff::list(&mut *tx, organisation_id).await? {
         let token = DeviceToken::issue(&mut *tx, member.id, "demo (reissued)").await?;
+        let password = console_password(&mut tx, member.id, member.role).await?;
         staff.push(DemoStaff {
             id: member.id,
             name: member.name,
             role: member.role,
             token: token.token,
+            password,
         });
     }
     let customers = Customer::list(&mut *tx, organisation_id, None, 1000)

@@ -173,6 +173,22 @@ impl Customer {
     }
 
     /// The customer, if it exists in `organisation_id`.
+    /// The names of customers `ids` of the organisation, by id (for screens listing jobs).
+    pub async fn names(
+        db: impl PgExecutor<'_>,
+        organisation_id: Uuid,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, String>, sqlx::Error> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "select id, name from customers where organisation_id = $1 and id = any($2)",
+        )
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn find(
         db: impl PgExecutor<'_>,
         organisation_id: Uuid,

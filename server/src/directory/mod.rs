@@ -1,6 +1,7 @@
 //! The organisation's directory: organisations, staff and their roles, customers and tiers.
 //! Every record belongs to one organisation; queries always filter by it.
 
+pub mod bootstrap;
 mod customer;
 mod organisation;
 mod staff;

@@ -219,3 +219,13 @@ pub async fn board(
     }
     Ok(Board { date, technicians })
 }
+
+/// `+08:00`, `-05:30` (chrono's reading), at most 14 hours either way. A `+` left unencoded in
+/// a query string arrives as a space, and is read as `+`.
+pub fn parse_offset(text: &str) -> Option<chrono::FixedOffset> {
+    let offset: chrono::FixedOffset = match text.strip_prefix(' ') {
+        Some(rest) => format!("+{rest}").parse().ok()?,
+        None => text.parse().ok()?,
+    };
+    (offset.local_minus_utc().abs() <= 14 * 3600).then_some(offset)
+}

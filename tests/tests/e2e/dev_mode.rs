@@ -64,6 +64,11 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
         assert!(roles.contains(&role), "demo staff include a {role}");
     }
     assert_eq!(roles.iter().filter(|r| **r == "technician").count(), 2);
+    // Office staff get a console password; technicians use their tablets.
+    for member in staff {
+        let office = member["role"] != "technician";
+        assert_eq!(member["password"].is_string(), office, "{member}");
+    }
     for member in staff {
         let me: Value = client
             .get(format!("{base}/api/v1/me"))

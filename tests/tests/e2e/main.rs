@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod completion;
+mod console;
 mod dev_mode;
 mod directory;
 mod document_cache;

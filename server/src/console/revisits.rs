@@ -1,0 +1,348 @@
+//! The revisit desk: the open queue by due time, overdue first and marked, with the customer to
+//! call; claiming a task; a task's page with its outcomes and the form to record one. Asks
+//! `revisits::queue` and `revisits::desk`, the same operations as `/api/v1/revisits`, so the
+//! independence rule refuses here exactly as there, with the same message, shown in place.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::Signed;
+use super::i18n::{self, Lang, Text};
+use super::layout::{Here, frame};
+use crate::error::ApiError;
+use crate::revisits::desk::{self, NewOutcome};
+use crate::revisits::queue::{self, Task};
+use crate::state::AppState;
+
+fn due(lang: Lang, task: &Task) -> Markup {
+    html! {
+        time datetime=(task.due_at.to_rfc3339()) { (task.due_at.format("%Y-%m-%d %H:%M UTC")) }
+        @if task.overdue {
+            " " strong.badge { (lang.t(Text::Overdue)) }
+        }
+    }
+}
+
+fn refusal(lang: Lang, problem: Option<&ApiError>) -> Markup {
+    html! {
+        @if let Some(problem) = problem {
+            p.problem role="alert" { (lang.t(Text::Refused)) (problem.to_string()) }
+        }
+    }
+}
+
+async fn queue_page(
+    app: &AppState,
+    signed: &Signed,
+    headers: &HeaderMap,
+    problem: Option<&ApiError>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(headers);
+    let me = signed.0.caller.staff_id;
+    let mut tasks = queue::list(&app.db, &signed.0.caller, "open", 200, None).await?;
+    // Overdue first, then by due time (the list comes by due time).
+    tasks.sort_by_key(|t| (!t.overdue, t.due_at));
+    let main = html! {
+        h1 { (lang.t(Text::Revisits)) }
+        (refusal(lang, problem))
+        @if tasks.is_empty() {
+            p.empty { (lang.t(Text::NoRevisits)) }
+        } @else {
+            table.queue {
+                thead {
+                    tr {
+                        th scope="col" { (lang.t(Text::Due)) }
+                        th scope="col" { (lang.t(Text::Customer)) }
+                        th scope="col" { (lang.t(Text::Phone)) }
+                        th scope="col" { (lang.t(Text::Reason)) }
+                        th scope="col" { (lang.t(Text::Claimed)) }
+                    }
+                }
+                tbody {
+                    @for task in &tasks {
+                        tr class=[task.overdue.then_some("overdue")] {
+                            td { (due(lang, task)) }
+                            td {
+                                a href={ "/console/revisits/" (task.id) } {
+                                    (task.customer_name.as_deref().unwrap_or("—"))
+                                }
+                            }
+                            td { (task.customer_phone.as_deref().unwrap_or("—")) }
+                            td { (i18n::reason(lang, &task.reason)) }
+                            td {
+                                @if task.claimed_by == Some(me) {
+                                    a href={ "/console/revisits/" (task.id) } { (lang.t(Text::RecordOutcome)) }
+                                } @else if task.claimed_by.is_some() {
+                                    "✓"
+                                } @else {
+                                    form method="post" action={ "/console/revisits/" (task.id) "/claim" } {
+                                        input type="hidden" name="csrf" value=(signed.0.csrf_token);
+                                        button type="submit" aria-label={ (lang.t(Text::Claim)) " " (task.customer_name.as_deref().unwrap_or("")) } {
+                                            (lang.t(Text::Claim))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let title = lang.t(Text::Revisits);
+    Ok((
+        status,
+        Html(frame(lang, Here::Revisits, title, Some(&signed.0), main).into_string()),
+    )
+        .into_response())
+}
+
+fn answer(result: Result<Response, ApiError>, signed: &Signed, headers: &HeaderMap) -> Response {
+    match result {
+        Ok(page) => page,
+        Err(ApiError::Forbidden(_)) => not_for_you(signed, headers),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn page(State(app): State<AppState>, signed: Signed, headers: HeaderMap) -> Response {
+    answer(
+        queue_page(&app, &signed, &headers, None).await,
+        &signed,
+        &headers,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Csrf {
+    csrf: String,
+}
+
+fn check_form(signed: &Signed, csrf: &str) -> Result<(), ApiError> {
+    if csrf == signed.0.csrf_token {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the form expired; reload the page and try again".into(),
+        ))
+    }
+}
+
+pub async fn claim(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<Csrf>,
+) -> Response {
+    if let Err(e) = check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    match desk::claim(&app.db, &signed.0.caller, id).await {
+        Ok(_) => Redirect::to(&format!("/console/revisits/{id}")).into_response(),
+        // Refusals (the independence rule, someone else's claim) in place, on the queue.
+        Err(refused @ (ApiError::Forbidden(_) | ApiError::Conflict(_))) => answer(
+            queue_page(&app, &signed, &headers, Some(&refused)).await,
+            &signed,
+            &headers,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn task_page(
+    app: &AppState,
+    signed: &Signed,
+    headers: &HeaderMap,
+    id: Uuid,
+    problem: Option<&ApiError>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let lang = Lang::of(headers);
+    let (task, outcomes) = queue::show(&app.db, &signed.0.caller, id).await?;
+    let mine = task.claimed_by == Some(signed.0.caller.staff_id);
+    let yes_no = |value: Option<bool>| match value {
+        Some(true) => lang.t(Text::Yes),
+        Some(false) => lang.t(Text::No),
+        None => lang.t(Text::Unknown),
+    };
+    let main = html! {
+        h1 { (lang.t(Text::Revisits)) ": " (task.customer_name.as_deref().unwrap_or("—")) }
+        (refusal(lang, problem))
+        dl.facts {
+            dt { (lang.t(Text::Phone)) } dd { (task.customer_phone.as_deref().unwrap_or("—")) }
+            dt { (lang.t(Text::Reason)) } dd { (i18n::reason(lang, &task.reason)) }
+            dt { (lang.t(Text::Due)) } dd { (due(lang, &task)) }
+        }
+        h2 { (lang.t(Text::Outcomes)) }
+        @if outcomes.is_empty() {
+            p.empty { "—" }
+        }
+        ul.outcomes {
+            @for outcome in &outcomes {
+                li {
+                    strong { (outcome.recorded_by_name) } " · "
+                    time datetime=(outcome.recorded_at.to_rfc3339()) { (outcome.recorded_at.format("%Y-%m-%d %H:%M UTC")) }
+                    " · " (lang.t(Text::Reached)) ": " (yes_no(Some(outcome.reached)))
+                    " · " (lang.t(Text::ProblemSolved)) ": " (yes_no(outcome.problem_solved))
+                    @if let Some(score) = outcome.satisfaction { " · " (lang.t(Text::Satisfaction)) ": " (score) }
+                    @if let Some(text) = &outcome.suggestions { p { (text) } }
+                    @if let Some(text) = &outcome.notes { p { (text) } }
+                }
+            }
+        }
+        @if mine {
+            h2 { (lang.t(Text::RecordOutcome)) }
+            form.outcome method="post" action={ "/console/revisits/" (task.id) "/outcome" } {
+                input type="hidden" name="csrf" value=(signed.0.csrf_token);
+                fieldset {
+                    legend { (lang.t(Text::Reached)) }
+                    label { input type="radio" name="reached" value="true" required; " " (lang.t(Text::Yes)) }
+                    label { input type="radio" name="reached" value="false"; " " (lang.t(Text::No)) }
+                }
+                label for="problem_solved" { (lang.t(Text::ProblemSolved)) }
+                select id="problem_solved" name="problem_solved" {
+                    option value="" { (lang.t(Text::Unknown)) }
+                    option value="true" { (lang.t(Text::Yes)) }
+                    option value="false" { (lang.t(Text::No)) }
+                }
+                label for="satisfaction" { (lang.t(Text::Satisfaction)) }
+                select id="satisfaction" name="satisfaction" {
+                    option value="" { (lang.t(Text::Unknown)) }
+                    @for score in 1..=5 { option value=(score) { (score) } }
+                }
+                label for="suggestions" { (lang.t(Text::Suggestions)) }
+                textarea id="suggestions" name="suggestions" maxlength="4000" rows="3" {}
+                label for="notes" { (lang.t(Text::Notes)) }
+                textarea id="notes" name="notes" maxlength="4000" rows="3" {}
+                button type="submit" { (lang.t(Text::Save)) }
+            }
+        } @else if task.claimed_by.is_none() {
+            form method="post" action={ "/console/revisits/" (task.id) "/claim" } {
+                input type="hidden" name="csrf" value=(signed.0.csrf_token);
+                button type="submit" { (lang.t(Text::Claim)) }
+            }
+        }
+    };
+    let title = lang.t(Text::Revisits);
+    Ok((
+        status,
+        Html(frame(lang, Here::Revisits, title, Some(&signed.0), main).into_string()),
+    )
+        .into_response())
+}
+
+pub async fn task(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let shown = task_page(&app, &signed, &headers, id, None, StatusCode::OK).await;
+    answer(shown, &signed, &headers)
+}
+
+/// The outcome form as a browser posts it: empty selections are "not said".
+#[derive(Debug, Deserialize)]
+pub struct OutcomeForm {
+    csrf: String,
+    reached: bool,
+    #[serde(default)]
+    problem_solved: String,
+    #[serde(default)]
+    satisfaction: String,
+    #[serde(default)]
+    suggestions: String,
+    #[serde(default)]
+    notes: String,
+}
+
+impl OutcomeForm {
+    fn outcome(&self) -> Result<NewOutcome, ApiError> {
+        let text = |t: &str| (!t.trim().is_empty()).then(|| t.trim().to_owned());
+        Ok(NewOutcome {
+            reached: self.reached,
+            problem_solved: match self.problem_solved.as_str() {
+                "" => None,
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => return Err(ApiError::BadRequest("problem_solved is yes or no".into())),
+            },
+            satisfaction: match self.satisfaction.as_str() {
+                "" => None,
+                score => Some(
+                    score
+                        .parse()
+                        .map_err(|_| ApiError::BadRequest("satisfaction is 1 to 5".into()))?,
+                ),
+            },
+            suggestions: text(&self.suggestions),
+            notes: text(&self.notes),
+        })
+    }
+}
+
+pub async fn outcome(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<OutcomeForm>,
+) -> Response {
+    if let Err(e) = check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let recorded = match form.outcome() {
+        Ok(outcome) => desk::record_outcome(&app.db, &signed.0.caller, id, &outcome).await,
+        Err(e) => Err(e),
+    };
+    match recorded {
+        Ok(_) => Redirect::to(&format!("/console/revisits/{id}")).into_response(),
+        Err(
+            refused @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Forbidden(_)),
+        ) => answer(
+            task_page(
+                &app,
+                &signed,
+                &headers,
+                id,
+                Some(&refused),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await,
+            &signed,
+            &headers,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// What a page the member's role may not see answers: 403 and a sentence, inside the frame.
+pub fn not_for_you(signed: &Signed, headers: &HeaderMap) -> Response {
+    let lang = Lang::of(headers);
+    let main = html! { p.problem role="alert" { (lang.t(Text::NotForYou)) } };
+    (
+        StatusCode::FORBIDDEN,
+        Html(
+            frame(
+                lang,
+                Here::Revisits,
+                lang.t(Text::Title),
+                Some(&signed.0),
+                main,
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
+}

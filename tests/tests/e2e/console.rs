@@ -1,0 +1,485 @@
+//! The office console: signing in, the dispatch board and the revisit desk, in real headless
+//! Chromium (with axe-core and screenshots), and its security over plain HTTP: headers on every
+//! page, forms refused without their token, pages a role may not see, slowed and refused
+//! password guessing, markup from the database shown as text.
+
+use std::path::PathBuf;
+
+use harness::TestApp;
+use harness::jobs::Crew;
+use harness::node::NodeClient;
+use harness::visit::{Evidence, complete_visit};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "李娜的办公台密码2026";
+const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+
+/// Where the browser tests write their screenshots (the README shows a copy kept in `docs/`).
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The dispatcher with a console password, and a job today for a customer named like markup.
+async fn day_with_a_job(app: &TestApp) -> Crew {
+    let crew = app.crew("安居家电服务有限公司").await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.dispatcher.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let customer: Value = app
+        .post("/api/v1/customers")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"name": SCRIPT_NAME, "address": "上海市徐汇区漕溪北路88号"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let booked = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({
+            "customer_id": customer["id"],
+            "kind": "repair",
+            "window_start": now - chrono::Duration::minutes(30),
+            "window_end": now + chrono::Duration::minutes(90),
+            "technician_id": crew.technician.staff.id,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), 201);
+    // And a job done this morning: its revisit waits on the desk.
+    let done = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(app, &crew, &done, &Evidence::small(7)).await;
+    crew
+}
+
+#[tokio::test]
+async fn a_dispatcher_signs_in_and_sees_the_day_in_chromium() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "console.mjs",
+        &[
+            &app.base_url,
+            &crew.dispatcher.staff.name,
+            PASSWORD,
+            shots.to_str().unwrap(),
+        ],
+    );
+    let seen = browser.next_json().await;
+    browser.finish().await;
+
+    for size in ["laptop", "tablet"] {
+        let refused = seen["pages"][format!("refused-{size}")]["text"]
+            .as_str()
+            .unwrap();
+        assert!(refused.contains("密码不正确"), "{refused}");
+        let board = seen["pages"][format!("board-{size}")]["text"]
+            .as_str()
+            .unwrap();
+        assert!(board.contains(&crew.technician.staff.name), "{board}");
+        assert!(
+            board.contains(&crew.other_technician.staff.name),
+            "a free technician has a row"
+        );
+        assert!(
+            board.contains(SCRIPT_NAME),
+            "the name is shown as text: {board}"
+        );
+        assert!(
+            board.contains("已确认") || board.contains("已预约"),
+            "{board}"
+        );
+        assert_eq!(
+            seen[format!("after-sign-out-{size}")]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next(),
+            Some("sign-in"),
+            "signing out ends the session"
+        );
+    }
+    assert_eq!(seen["dialogs"], json!([]), "no script ran");
+    assert_eq!(
+        seen["requests_elsewhere"],
+        json!([]),
+        "every asset is the server's"
+    );
+    for (page, found) in seen["pages"].as_object().unwrap() {
+        let Some(violations) = found["violations"].as_array() else {
+            continue;
+        };
+        let serious: Vec<&Value> = violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(serious.is_empty(), "axe on {page}: {serious:?}");
+    }
+    for name in [
+        "sign-in-laptop",
+        "board-laptop",
+        "board-tablet",
+        "revisits-laptop",
+    ] {
+        assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
+    }
+}
+
+/// A browser without a cookie jar: the cookies it was given, sent back by hand.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base_url.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for set in response.headers().get_all("set-cookie") {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            self.cookies.push((name.to_owned(), value.to_owned()));
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// The value of hidden field `csrf` in a page.
+    async fn form_token(response: reqwest::Response) -> String {
+        let html = response.text().await.unwrap();
+        let at = html.find(r#"name="csrf" value=""#).expect("a form token") + 19;
+        html[at..].split('"').next().unwrap().to_owned()
+    }
+
+    async fn sign_in(&mut self, login: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/console/sign-in").await;
+        let token = Self::form_token(page).await;
+        self.post(
+            "/console/sign-in",
+            &[("csrf", &token), ("login", login), ("password", password)],
+        )
+        .await
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn console_pages_are_guarded_like_the_api() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    let mut dispatcher = Browser::new(&app);
+
+    // Security headers on every page, signed in or not.
+    let sign_in = dispatcher.get("/console/sign-in").await;
+    for header in [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
+        assert!(sign_in.headers().contains_key(header), "{header}");
+    }
+    let csp = sign_in.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // Signed out, a page sends you to sign in.
+    let board = dispatcher.get("/console/board").await;
+    assert_eq!(board.status(), 303);
+    assert_eq!(board.headers()["location"], "/console/sign-in");
+
+    // A sign-in posted without the form's token (from another site) is refused.
+    let mut stranger = Browser::new(&app);
+    let forged = stranger
+        .post(
+            "/console/sign-in",
+            &[("csrf", "guess"), ("login", "李娜"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+
+    let signed = dispatcher.sign_in("李娜", PASSWORD).await;
+    assert_eq!(signed.status(), 303, "{:?}", signed.text().await);
+    let cookie = dispatcher
+        .cookies
+        .iter()
+        .find(|(n, _)| n == "fs_session")
+        .expect("a session cookie")
+        .clone();
+    assert!(cookie.1.len() > 30);
+    let board = dispatcher.get("/console/board").await;
+    assert_eq!(board.status(), 200);
+    assert!(board.headers().contains_key("content-security-policy"));
+    let html = board.text().await.unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped"
+    );
+    assert!(!html.contains(SCRIPT_NAME), "never raw");
+    let session_hashes: i64 = sqlx::query_scalar(
+        "select count(*) from console_sessions where token_hash = sha256($1::bytea)",
+    )
+    .bind(cookie.1.as_bytes())
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(session_hashes, 1, "the session is stored as a hash only");
+
+    // Signing out needs the session's form token; then the session is over server-side.
+    let refused = dispatcher
+        .post("/console/sign-out", &[("csrf", "wrong")])
+        .await;
+    assert_eq!(refused.status(), 403);
+    let page = dispatcher.get("/console/board").await;
+    let token = Browser::form_token(page).await;
+    let out = dispatcher
+        .post("/console/sign-out", &[("csrf", &token)])
+        .await;
+    assert_eq!(out.status(), 303);
+    let mut replay = Browser::new(&app);
+    replay.cookies.push(cookie);
+    assert_eq!(replay.get("/console/board").await.status(), 303, "ended");
+
+    // A revisit caller may not see the board, as the API would refuse it; a technician has
+    // no console password at all.
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let mut caller = Browser::new(&app);
+    assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
+    assert_eq!(caller.get("/console/board").await.status(), 403);
+    assert_eq!(caller.get("/console/revisits").await.status(), 200);
+    let mut technician = Browser::new(&app);
+    assert_eq!(technician.sign_in("张伟", PASSWORD).await.status(), 401);
+
+    // Guessing is slowed, then refused for the account even with the right password.
+    let mut guesser = Browser::new(&app);
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for n in 0..11 {
+        statuses.push(
+            guesser
+                .sign_in("刘芳", &format!("guess number {n}"))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    eprintln!("11 wrong passwords took {:?}", started.elapsed());
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(statuses[10], 429);
+    assert_eq!(guesser.sign_in("刘芳", PASSWORD).await.status(), 429);
+}
+
+#[tokio::test]
+async fn an_operator_creates_an_organisation_whose_admin_sets_a_password_through_a_one_time_link() {
+    let app = TestApp::spawn().await;
+    let create = |email: &str| {
+        tokio::process::Command::new(harness::binaries::path("fieldsync-server"))
+            .args([
+                "admin",
+                "create-organisation",
+                "--name",
+                "华东家电服务有限公司",
+            ])
+            .args([
+                "--admin",
+                "周杰",
+                "--email",
+                email,
+                "--public-url",
+                &app.base_url,
+            ])
+            .env("DATABASE_URL", &app.database.url)
+            .output()
+    };
+    let made = create("zhou.jie@huadong.example").await.unwrap();
+    let said = String::from_utf8_lossy(&made.stderr);
+    assert!(made.status.success(), "{said}");
+    let link = String::from_utf8(made.stdout).unwrap();
+    let path = link
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix(&app.base_url)
+        .expect("a link to this server")
+        .to_owned();
+    assert!(path.starts_with("/console/invitation/fsi_"), "{path}");
+
+    let mut admin = Browser::new(&app);
+    let page = admin.get(&path).await;
+    assert_eq!(page.status(), 200);
+    let token = Browser::form_token(page).await;
+    let short = admin
+        .post(&path, &[("csrf", &token), ("password", "short")])
+        .await;
+    assert_eq!(short.status(), 400, "the rule is explained, nothing set");
+    let token = Browser::form_token(admin.get(&path).await).await;
+    let set = admin
+        .post(&path, &[("csrf", &token), ("password", PASSWORD)])
+        .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(admin.get(&path).await.status(), 410, "single use");
+    let signed = admin.sign_in("zhou.jie@huadong.example", PASSWORD).await;
+    assert_eq!(signed.status(), 303);
+    let home = admin.get("/console").await;
+    assert_eq!(home.headers()["location"], "/console/board");
+    assert_eq!(admin.get("/console/board").await.status(), 200);
+
+    // The e-mail is one person's.
+    let again = create("Zhou.Jie@huadong.example").await.unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("belongs to another staff member"), "{said}");
+}
+
+#[tokio::test]
+async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let mut caller = Browser::new(&app);
+    assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
+    assert_eq!(
+        caller.get("/console").await.headers()["location"],
+        "/console/revisits"
+    );
+    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    assert!(desk.contains("王秀英"), "{desk}");
+    let at = desk.find("/console/revisits/").unwrap() + "/console/revisits/".len();
+    let task: String = desk[at..].chars().take(36).collect();
+    let token = {
+        let at = desk.find(r#"name="csrf" value=""#).unwrap() + 19;
+        desk[at..].split('"').next().unwrap().to_owned()
+    };
+
+    let forged = caller
+        .post(
+            &format!("/console/revisits/{task}/claim"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403, "a claim without the form's token");
+    let claimed = caller
+        .post(
+            &format!("/console/revisits/{task}/claim"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(claimed.status(), 303);
+    let outcome = format!("/console/revisits/{task}/outcome");
+    let wrong = caller
+        .post(
+            &outcome,
+            &[("csrf", &token), ("reached", "true"), ("satisfaction", "6")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("satisfaction is 1 to 5")
+    );
+    let recorded = caller
+        .post(
+            &outcome,
+            &[
+                ("csrf", &token),
+                ("reached", "true"),
+                ("problem_solved", "true"),
+                ("satisfaction", "5"),
+                ("suggestions", "希望下次提前一天短信提醒"),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status(), 303);
+    let page = caller
+        .get(&format!("/console/revisits/{task}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("希望下次提前一天短信提醒"), "{page}");
+    // The same outcome the API reads, once.
+    let shown: Value = app
+        .get(&format!("/api/v1/revisits/{task}"))
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["outcomes"].as_array().unwrap().len(), 1);
+    assert_eq!(shown["outcomes"][0]["satisfaction"], 5);
+    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    assert!(!desk.contains(&task), "done tasks leave the open queue");
+}

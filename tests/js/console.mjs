@@ -5,18 +5,14 @@
 // stdin to close.
 //
 //   node console.mjs BASE_URL LOGIN PASSWORD SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch, signIn } from './chromium.mjs';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
 const [base, login, password, shots] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const result = { pages: {}, dialogs: [], requests_elsewhere: [] };
 
 async function axe(page) {
@@ -49,14 +45,10 @@ for (const [size, viewport] of [['laptop', { width: 1366, height: 860 }], ['tabl
   await page.goto(`${base}/console`);
   await visit(page, 'sign-in', size);
 
-  await page.fill('#login', login);
-  await page.fill('#password', 'not the password');
-  await page.click('button[type=submit]');
+  await signIn(page, login, 'not the password');
   result.pages[`refused-${size}`] = { text: await page.innerText('main') };
 
-  await page.fill('#login', login);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
+  await signIn(page, login, password);
   await page.waitForURL('**/console/board**');
   await visit(page, 'board', size);
 

@@ -57,6 +57,17 @@ impl NodeClient {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("node printed {line}: {e}"))
     }
 
+    /// Writes one line to the script's stdin (a go-ahead for scripts that wait for one).
+    pub async fn send_line(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("writing to node");
+        stdin.flush().await.expect("writing to node");
+    }
+
     /// Closes stdin and waits for the script to exit.
     pub async fn finish(mut self) {
         drop(self.stdin.take());

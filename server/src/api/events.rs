@@ -33,12 +33,23 @@ pub async fn feed(
     headers: HeaderMap,
     Query(query): Query<FeedQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    sse(app, &caller, &headers, query.last_event_id).await
+}
+
+/// The caller's organisation's events as Server-Sent Events, from after `Last-Event-ID` (or
+/// `last_event_id`), else from now on: the API's feed and the console's live pages alike.
+pub(crate) async fn sse(
+    app: AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    last_event_id: Option<i64>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
     caller.require(&[Role::Revisit, Role::Dispatcher, Role::Admin])?;
     let from_header = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let last = match from_header.or(query.last_event_id) {
+    let last = match from_header.or(last_event_id) {
         Some(id) => id,
         None => crate::outbox::newest_id(&app.db, caller.organisation_id).await?,
     };

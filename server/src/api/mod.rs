@@ -6,7 +6,7 @@
 
 mod attachments;
 mod directory;
-mod events;
+pub(crate) mod events;
 mod fleet;
 mod health;
 mod jobs;

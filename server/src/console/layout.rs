@@ -36,6 +36,9 @@ pub fn frame(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (lang.t(Text::Title)) }
                 link rel="stylesheet" href="/console/assets/console.css";
+                @if signed.is_some() && here != Here::SignIn {
+                    script src="/console/assets/console.js" defer {}
+                }
             }
             body {
                 header.top {
@@ -63,7 +66,7 @@ pub fn frame(
                         }
                     }
                 }
-                main id="main" { (main) }
+                main id="main" data-live[signed.is_some() && here != Here::SignIn] { (main) }
             }
         }
     }

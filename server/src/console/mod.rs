@@ -8,6 +8,7 @@ mod board;
 mod i18n;
 mod invitation;
 mod layout;
+mod live;
 mod revisits;
 mod sign_in;
 
@@ -56,6 +57,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             axum::routing::post(revisits::outcome),
         )
         .route("/console/assets/console.css", get(stylesheet))
+        .route("/console/assets/console.js", get(live::script))
+        .route("/console/events", get(live::events))
         .layer(axum::middleware::from_fn_with_state(
             state,
             security_headers,

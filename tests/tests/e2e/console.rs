@@ -483,3 +483,38 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
     let desk = caller.get("/console/revisits").await.text().await.unwrap();
     assert!(!desk.contains(&task), "done tasks leave the open queue");
 }
+
+#[tokio::test]
+async fn an_open_board_shows_a_job_completing_without_a_reload() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.dispatcher.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let shot = screenshot_dir().join("board-live-laptop.png");
+    let mut browser = NodeClient::start(
+        "console-live.mjs",
+        &[
+            &app.base_url,
+            "李娜",
+            PASSWORD,
+            "王秀英 已完成",
+            shot.to_str().unwrap(),
+        ],
+    );
+    let ready = browser.next_json().await;
+    assert_eq!(ready["ready"], true);
+    assert!(
+        ready["before"].as_str().unwrap().contains("王秀英 已预约"),
+        "{ready}"
+    );
+
+    // The technician works the job and syncs; the board is not touched.
+    complete_visit(&app, &crew, &job, &Evidence::small(9)).await;
+    browser.send_line("go").await;
+    let after = browser.next_json().await;
+    browser.finish().await;
+    assert_eq!(after["shown"], true, "{after}");
+    assert_eq!(after["navigations"], 0, "updated in place, not reloaded");
+}

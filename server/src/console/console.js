@@ -1,0 +1,32 @@
+// Live pages of the office console. A page whose <main> has data-live listens to the
+// organisation's events (/console/events) and, when one arrives, fetches itself again and puts
+// the new <main> in place: nothing to reload, no focus lost outside <main>. Without JavaScript
+// every page still works; it is just not live.
+(function () {
+  'use strict';
+  var main = document.querySelector('main[data-live]');
+  if (!main || !window.EventSource) return;
+  var pending = false;
+  function refresh() {
+    if (pending) return;
+    pending = true;
+    setTimeout(function () {
+      fetch(window.location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          pending = false;
+          if (!html) return;
+          var next = new DOMParser().parseFromString(html, 'text/html').querySelector('main');
+          if (next) {
+            main.innerHTML = next.innerHTML;
+            main.setAttribute('data-refreshed', String(Date.now()));
+          }
+        })
+        .catch(function () { pending = false; });
+    }, 250);
+  }
+  var feed = new EventSource('/console/events');
+  ['job.completed', 'job.needs_review', 'revisit.outcome_recorded', 'message'].forEach(function (kind) {
+    feed.addEventListener(kind, refresh);
+  });
+})();

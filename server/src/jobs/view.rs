@@ -73,6 +73,9 @@ pub struct JobView {
     #[serde(flatten)]
     pub job: JobRow,
     pub document_url: String,
+    /// The visit as the technician recorded it (arrival, permissions, work notes and items,
+    /// payment due, signature, feedback cards, cleanup, departure); empty parts not yet.
+    pub visit: sync_protocol::job::Visit,
     pub timeline: Vec<TimelineEntry>,
     pub history: Vec<ChangeRecord>,
 }
@@ -91,19 +94,25 @@ pub async fn job_view(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job
     let document = state.documents.get(id).await?.ok_or(ApiError::NotFound)?;
     let snapshot = document.snapshot().await;
     let history = history(&state.db, id).await?;
+    let read = JobDocument::read(&snapshot).ok();
+    let (visit, events) = read
+        .map(|job| (job.visit, job.timeline))
+        .unwrap_or_default();
     Ok(JobView {
         job,
         document_url: DocumentId::from_uuid(id).to_url(),
-        timeline: timeline(&snapshot, &history),
+        visit,
+        timeline: timeline(&snapshot, events, &history),
         history,
     })
 }
 
-/// The document's timeline, each event with the server time of the change that added it.
-fn timeline(doc: &Automerge, history: &[ChangeRecord]) -> Vec<TimelineEntry> {
-    let events = JobDocument::read(doc)
-        .map(|j| j.timeline)
-        .unwrap_or_default();
+/// The document's timeline `events`, each with the server time of the change that added it.
+fn timeline(
+    doc: &Automerge,
+    events: Vec<TimelineEvent>,
+    history: &[ChangeRecord],
+) -> Vec<TimelineEntry> {
     let received: HashMap<&str, DateTime<Utc>> = history
         .iter()
         .map(|c| (c.hash.as_str(), c.server_time))

@@ -34,6 +34,16 @@ async fn a_completed_visit_raises_one_event_feeds_the_live_screen_and_queues_a_r
     assert_eq!(view["status"], "complete", "{}", view["missing"]);
     assert_eq!(view["complete"], true);
     assert_eq!(completed_events(&app, &job_id).await, 1);
+    // The office reads the visit as recorded, not only its timeline.
+    let visit = &view["visit"];
+    assert_eq!(visit["work_notes"], "更换了洗衣机进水阀，试机正常。");
+    assert_eq!(visit["permissions"][0]["item"], "客厅地板");
+    assert_eq!(visit["permissions"][0]["granted_by"], "王秀英");
+    assert!(visit["arrival"]["at"].is_i64() && visit["departure"]["at"].is_i64());
+    assert!(
+        visit["cleanup"].is_object() && visit["signature"].is_object(),
+        "{visit}"
+    );
 
     let event = loop {
         let event = feed

@@ -60,17 +60,24 @@ pub async fn matches(hash: String, password: &str) -> bool {
 /// A hash to check wrong names against, so an unknown account costs as long as a known one.
 pub async fn decoy_check(password: &str) {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = DECOY
-        .get_or_init(|| {
-            let Ok(salt) = fresh_salt() else {
-                return String::new();
-            };
-            Argon2::default()
-                .hash_password(b"no account has this password", &salt)
-                .map(|h| h.to_string())
-                .unwrap_or_default()
-        })
-        .clone();
+    let hash = match DECOY.get() {
+        Some(hash) => hash.clone(),
+        // Made once, off the async runtime like every other hash.
+        None => {
+            let made = tokio::task::spawn_blocking(|| {
+                let salt = fresh_salt().ok()?;
+                Argon2::default()
+                    .hash_password(b"no account has this password", &salt)
+                    .map(|h| h.to_string())
+                    .ok()
+            })
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+            DECOY.get_or_init(|| made).clone()
+        }
+    };
     let _ = matches(hash, password).await;
 }
 

@@ -122,11 +122,25 @@ async fn a_dispatcher_signs_in_and_sees_the_day_in_chromium() {
             .collect();
         assert!(serious.is_empty(), "axe on {page}: {serious:?}");
     }
+    for size in ["laptop", "tablet"] {
+        let desk = seen["pages"][format!("revisits-{size}")]["text"]
+            .as_str()
+            .unwrap();
+        assert!(desk.contains("王秀英") && desk.contains("认领"), "{desk}");
+        let task = seen["pages"][format!("revisit-task-{size}")]["text"]
+            .as_str()
+            .unwrap();
+        assert!(
+            task.contains("13800000000") && task.contains("完工回访"),
+            "the phone to call and why: {task}"
+        );
+    }
     for name in [
         "sign-in-laptop",
         "board-laptop",
         "board-tablet",
         "revisits-laptop",
+        "revisit-task-tablet",
     ] {
         assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
     }

@@ -55,11 +55,6 @@ impl TestObjectStore {
             _dir: dir,
         }
     }
-
-    /// Whether the tests run against an external store (`FIELDSYNC_TEST_S3_ENDPOINT`).
-    pub fn is_external(&self) -> bool {
-        self.server.is_none()
-    }
 }
 
 /// An external bucket is emptied (objects and unfinished multipart uploads) and deleted; the

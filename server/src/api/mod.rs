@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::uploads::routes())
         .merge(webhooks::routes())
         .merge(revisits::routes())
-        .merge(crate::console::routes(state.clone()))
+        .merge(crate::console::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,

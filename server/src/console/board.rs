@@ -33,7 +33,7 @@ pub struct BoardQuery {
     utc_offset: Option<String>,
 }
 
-pub async fn page_handler(
+async fn page_handler(
     app: &AppState,
     signed: &Signed,
     headers: &HeaderMap,

@@ -13,7 +13,7 @@ mod revisits;
 mod sign_in;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -35,7 +35,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     frame-ancestors 'none'";
 
 /// The console's routes, under `/console`.
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(home))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
@@ -59,10 +59,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(live::script))
         .route("/console/events", get(live::events))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            security_headers,
-        ))
+        .layer(axum::middleware::from_fn(security_headers))
 }
 
 /// `/console`: the page of the signed-in member's work.
@@ -84,7 +81,7 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
+async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in [

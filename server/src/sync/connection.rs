@@ -44,9 +44,8 @@ enum Fatal {
     Storage,
 }
 
-/// What the peer is told when PostgreSQL (or the document store on it) fails under it.
-pub const STORAGE_FAILED: &str =
-    "the office could not store your work (its database is unavailable); keep it and retry";
+/// What the peer is told when storing (or reading what it needs to store) fails under it.
+const STORAGE_FAILED: &str = "the office could not store your work; keep it and retry";
 
 /// Whether a peer may use a document, or we could not tell.
 enum Opened {

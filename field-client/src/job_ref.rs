@@ -1,9 +1,30 @@
-//! Finding the job a technician means: they may type the document id, the `automerge:` URL,
-//! the job's UUID, or just the first characters of the id as `field jobs` shows it.
+//! Finding the job a technician means: they may type the job's number (`FS-2026-00042`, as the
+//! office says it), the document id, the `automerge:` URL, the job's UUID, or just the first
+//! characters of the id as `field jobs` shows it.
 
 use sync_protocol::DocumentId;
 
 use crate::error::ClientError;
+
+/// True when `input` is written as a job number (`FS-` and the rest), whatever the case.
+pub fn looks_like_number(input: &str) -> bool {
+    input
+        .trim()
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("FS-"))
+}
+
+/// The job among `numbered` (id and number) whose number is `input`, whatever the case.
+pub fn by_number<'a>(
+    input: &str,
+    numbered: impl IntoIterator<Item = (DocumentId, &'a str)>,
+) -> Option<DocumentId> {
+    let typed = input.trim();
+    numbered
+        .into_iter()
+        .find(|(_, number)| number.eq_ignore_ascii_case(typed))
+        .map(|(id, _)| id)
+}
 
 /// The job among `known` that `input` names.
 pub fn resolve(input: &str, known: &[DocumentId]) -> Result<DocumentId, ClientError> {
@@ -67,6 +88,16 @@ mod tests {
                 .unwrap();
             assert_eq!(resolve(unique, &known).unwrap(), id, "prefix {unique}");
         }
+    }
+
+    #[test]
+    fn finds_a_job_by_its_number_in_any_case() {
+        let (id, other) = (DocumentId::random(), DocumentId::random());
+        let numbered = [(other, "FS-2026-00041"), (id, "FS-2026-00042")];
+        assert!(looks_like_number(" fs-2026-00042"));
+        assert!(!looks_like_number("5KXc"));
+        assert_eq!(by_number("fs-2026-00042", numbered), Some(id));
+        assert_eq!(by_number("FS-2026-00043", numbered), None);
     }
 
     #[test]

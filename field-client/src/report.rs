@@ -125,7 +125,7 @@ impl Report for Vec<JobLine> {
                 };
                 format!(
                     "{}  {} – {}  {} ({}), {}  [{}, {status}{pending}]",
-                    short(&job.job_id),
+                    job.number.clone().unwrap_or_else(|| short(&job.job_id)),
                     when(job.window_start.0),
                     when(job.window_end.0).split(' ').nth(1).unwrap_or_default(),
                     job.customer_name,
@@ -144,7 +144,10 @@ impl Report for JobView {
         let job = &self.job;
         let visit = &job.visit;
         let mut out = vec![
-            format!("Job {} ({})", self.job_id, job.kind),
+            match &job.number {
+                Some(number) => format!("Job {number} ({}), {}", job.kind, self.job_id),
+                None => format!("Job {} ({})", self.job_id, job.kind),
+            },
             format!("Customer: {}, {}", job.customer.name, job.customer.address),
             format!(
                 "Window: {} – {}",

@@ -10,6 +10,7 @@
 //! | `/technician_id` | str |
 //! | `/jobs` | map keyed by job document id (bs58check, as in `automerge:` URLs) |
 //! | `/jobs/<id>/kind` | str, a [`JobKind`] |
+//! | `/jobs/<id>/number` | str, the job's number for people (`FS-2026-00042`), when it has one |
 //! | `/jobs/<id>/customer_name`, `/jobs/<id>/address` | str |
 //! | `/jobs/<id>/window_start`, `/jobs/<id>/window_end` | timestamp (ms since epoch) |
 //! | `/jobs/<id>/state` | str, a [`DispatchState`] (cancelled jobs stay listed, struck through) |
@@ -36,6 +37,7 @@ pub mod keys {
     pub const TECHNICIAN_ID: &str = "technician_id";
     pub const JOBS: &str = "jobs";
     pub const KIND: &str = "kind";
+    pub const NUMBER: &str = "number";
     pub const CUSTOMER_NAME: &str = "customer_name";
     pub const ADDRESS: &str = "address";
     pub const WINDOW_START: &str = "window_start";
@@ -86,6 +88,9 @@ pub struct TechnicianIndex {
 pub struct IndexedJob {
     pub job_id: DocumentId,
     pub kind: JobKind,
+    /// The job's number for people; absent for jobs booked before numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub customer_name: String,
     pub address: String,
     pub window_start: EpochMillis,
@@ -99,6 +104,7 @@ impl IndexedJob {
         Self {
             job_id,
             kind: job.kind,
+            number: job.number.clone(),
             customer_name: job.customer.name.clone(),
             address: job.customer.address.clone(),
             window_start: job.appointment.window_start,
@@ -160,6 +166,9 @@ impl TechnicianIndex {
         let path = format!("/jobs/{id}");
         let line = ensure_container(doc, &jobs, &id, ObjType::Map, &path)?;
         doc.put(&line, keys::KIND, job.kind.as_str())?;
+        if let Some(number) = &job.number {
+            doc.put(&line, keys::NUMBER, number.as_str())?;
+        }
         doc.put(&line, keys::CUSTOMER_NAME, job.customer_name.as_str())?;
         doc.put(&line, keys::ADDRESS, job.address.as_str())?;
         put_time(doc, &line, keys::WINDOW_START, job.window_start)?;
@@ -186,6 +195,7 @@ fn read_entry<D: ReadDoc>(job_id: DocumentId, entry: &Node<'_, D>) -> Result<Ind
     Ok(IndexedJob {
         job_id,
         kind: word(&entry.require(keys::KIND)?, JobKind::parse, JobKind::ALL)?,
+        number: entry.opt_string(keys::NUMBER)?,
         customer_name: entry.string(keys::CUSTOMER_NAME)?,
         address: entry.opt_string(keys::ADDRESS)?.unwrap_or_default(),
         window_start: entry.time(keys::WINDOW_START)?,

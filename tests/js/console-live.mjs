@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 const [base, login, password, expected, shot] = process.argv.slice(2);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const browser = await launch();
-const page = await browser.newPage({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN' });
+const page = await browser.newPage({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
 await page.goto(`${base}/console/sign-in`);
 await signIn(page, login, password);
 await page.waitForURL('**/console/board**');

@@ -36,7 +36,7 @@ async function visit(page, name, size) {
 }
 
 for (const [size, viewport] of [['laptop', { width: 1366, height: 860 }], ['tablet', { width: 820, height: 1180 }]]) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const page = await context.newPage();
   page.on('dialog', async (dialog) => { result.dialogs.push(dialog.message()); await dialog.dismiss(); });
   page.on('request', (request) => {

@@ -95,6 +95,38 @@ impl Tablet {
         Ok(TechnicianIndex::read(&doc)?)
     }
 
+    /// The job among `known` that `input` names: its number (looked up in the job list, then in
+    /// the documents stored here), else a form of its id (see [`job_ref::resolve`]).
+    pub(crate) fn resolve_job(
+        &self,
+        input: &str,
+        known: &[DocumentId],
+    ) -> Result<DocumentId, ClientError> {
+        if !job_ref::looks_like_number(input) {
+            return job_ref::resolve(input, known);
+        }
+        if let Ok(index) = self.job_list()
+            && let Some(id) = job_ref::by_number(
+                input,
+                index
+                    .jobs
+                    .iter()
+                    .filter_map(|j| Some((j.job_id, j.number.as_deref()?))),
+            )
+        {
+            return Ok(id);
+        }
+        for id in known {
+            if let Some(doc) = self.store.load_document(*id)?
+                && let Ok(job) = JobDocument::read(&doc)
+                && job_ref::by_number(input, job.number.as_deref().map(|n| (*id, n))).is_some()
+            {
+                return Ok(*id);
+            }
+        }
+        Err(ClientError::UnknownJob(input.trim().to_owned()))
+    }
+
     /// Resolves `input` to a job on this tablet the logged-in technician may work on;
     /// returns its id and the technician's id.
     fn my_job(&self, input: &str) -> Result<(DocumentId, String), ClientError> {
@@ -102,7 +134,7 @@ impl Tablet {
         let index = self.job_list()?;
         let mut known: Vec<DocumentId> = index.jobs.iter().map(|j| j.job_id).collect();
         known.extend(self.store.document_ids(DocumentKind::Job)?);
-        let id = job_ref::resolve(input, &known)?;
+        let id = self.resolve_job(input, &known)?;
         let listed = index.jobs.iter().any(|j| j.job_id == id);
         let stored = self.store.load_document(id)?;
         match (listed, stored) {

@@ -10,7 +10,6 @@ use sync_protocol::job::{CompletionCondition, JobDocument, JobEvaluation, JobSta
 
 use super::Tablet;
 use crate::error::ClientError;
-use crate::job_ref;
 use crate::store::documents::DocumentKind;
 use crate::store::uploads::{PendingUpload, UploadState};
 
@@ -80,7 +79,7 @@ impl Tablet {
         if let Ok(index) = self.job_list() {
             known.extend(index.jobs.iter().map(|j| j.job_id));
         }
-        let id = job_ref::resolve(input, &known)?;
+        let id = self.resolve_job(input, &known)?;
         let doc = self
             .store()
             .load_document(id)?

@@ -207,6 +207,7 @@ fn booked_job(technician: &str, n: i64) -> AutoCommit {
     let start = now - 1_800_000 + n * 7_200_000;
     let mut doc = JobDocument::create(&NewJob {
         kind: JobKind::Repair,
+        number: Some(format!("FS-2026-{n:05}")),
         customer: CustomerSnapshot {
             id: None,
             name: format!("王秀英 {n}"),

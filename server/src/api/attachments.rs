@@ -14,7 +14,6 @@ use bytes::Bytes;
 use chrono::Utc;
 use serde_json::json;
 
-use super::jobs::parse_job_id;
 use super::json::AppJson;
 use super::json::Path;
 use crate::auth::Caller;
@@ -30,7 +29,7 @@ pub async fn list(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<AppJson<Vec<Attachment>>, ApiError> {
-    let job = parse_job_id(&id)?;
+    let job = crate::jobs::resolve(&state.db, &caller, &id).await?;
     Ok(AppJson(attachments::list(&state.db, &caller, job).await?))
 }
 
@@ -42,21 +41,33 @@ pub async fn download(
     Path((id, sha256, variant)): Path<(String, String, String)>,
     headers: header::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let job = parse_job_id(&id)?;
-    let attachment = attachments::list(&state.db, &caller, job)
+    let job = crate::jobs::resolve(&state.db, &caller, &id).await?;
+    send_file(&state, &caller, job, &sha256, &variant, &headers).await
+}
+
+/// A stored file of `job` as a response, for any door that has authenticated `caller`.
+pub(crate) async fn send_file(
+    state: &AppState,
+    caller: &Caller,
+    job: uuid::Uuid,
+    sha256: &str,
+    variant: &str,
+    headers: &header::HeaderMap,
+) -> Result<Response, ApiError> {
+    let attachment = attachments::list(&state.db, caller, job)
         .await?
         .into_iter()
         .find(|a| a.sha256 == sha256)
         .ok_or(ApiError::NotFound)?;
-    let (key, content_type) = match variant.as_str() {
+    let (key, content_type) = match variant {
         "display" | "thumbnail" if attachment.has_derivatives => (
-            objects::derivative_key(&sha256, &variant),
+            objects::derivative_key(sha256, variant),
             "image/jpeg".to_owned(),
         ),
         "original" => {
             // The original keeps its metadata (GPS included): not for every role.
             caller.require(&[Role::Dispatcher, Role::Admin])?;
-            (objects::original_key(&sha256), attachment.content_type)
+            (objects::original_key(sha256), attachment.content_type)
         }
         _ => return Err(ApiError::NotFound),
     };
@@ -117,11 +128,20 @@ pub async fn export(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let job = crate::jobs::resolve(&state.db, &caller, &id).await?;
+    evidence_bundle(&state, &caller, job).await
+}
+
+/// Job `job`'s evidence bundle as a response, for any door that has authenticated `caller`.
+pub(crate) async fn evidence_bundle(
+    state: &AppState,
+    caller: &Caller,
+    job: uuid::Uuid,
+) -> Result<Response, ApiError> {
     // The bundle holds the originals, metadata (GPS) included: the roles that may see them.
     caller.require(&[Role::Dispatcher, Role::Admin])?;
-    let job = parse_job_id(&id)?;
-    let attachments = attachments::list(&state.db, &caller, job).await?;
-    let view = crate::jobs::view::job_view(&state, &caller, job).await?;
+    let attachments = attachments::list(&state.db, caller, job).await?;
+    let view = crate::jobs::view::job_view(state, caller, job).await?;
     let mut parts = Vec::new();
     let mut files = Vec::new();
     for attachment in &attachments {

@@ -9,23 +9,13 @@ use uuid::Uuid;
 use super::json::AppJson;
 use super::json::{Path, Query};
 use crate::auth::{Caller, DeviceToken};
-use crate::directory::{Customer, NewCustomer, NewStaff, Role, Staff, TierScheme};
+use crate::directory::customers::{self, CustomerDetails, check_text};
+use crate::directory::people;
+use crate::directory::{Customer, NewStaff, Role, Staff};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 const MAX_NAME: usize = 200;
-
-fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::BadRequest(format!("{field} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(ApiError::BadRequest(format!(
-            "{field} may be at most {max} characters"
-        )));
-    }
-    Ok(())
-}
 
 pub async fn create_staff(
     State(state): State<AppState>,
@@ -69,20 +59,14 @@ pub async fn issue_token(
     Path(staff_id): Path<Uuid>,
     AppJson(request): AppJson<NewToken>,
 ) -> Result<(StatusCode, AppJson<TokenIssued>), ApiError> {
-    caller.require(&[Role::Admin])?;
-    check_text("device_name", &request.device_name, MAX_NAME)?;
-    let member = Staff::list(&state.db, caller.organisation_id)
-        .await?
-        .into_iter()
-        .find(|s| s.id == staff_id)
-        .ok_or(ApiError::NotFound)?;
-    let issued = DeviceToken::issue(&state.db, member.id, &request.device_name).await?;
+    let issued =
+        people::issue_device_token(&state.db, &caller, staff_id, &request.device_name).await?;
     Ok((
         StatusCode::CREATED,
         AppJson(TokenIssued {
             id: issued.id,
-            staff_id: member.id,
-            device_name: request.device_name,
+            staff_id: issued.staff_id,
+            device_name: request.device_name.trim().to_owned(),
             token: issued.token,
         }),
     ))
@@ -115,7 +99,7 @@ pub async fn create_customer(
     caller: Caller,
     AppJson(request): AppJson<CustomerRequest>,
 ) -> Result<(StatusCode, AppJson<Customer>), ApiError> {
-    caller.require(&[Role::Admin, Role::Dispatcher])?;
+    caller.require(&customers::WRITERS)?;
     if request.tier.is_some() {
         return Err(ApiError::BadRequest(
             "leave `tier` out: a customer's tier follows from their completed jobs and payments \
@@ -124,19 +108,12 @@ pub async fn create_customer(
                 .into(),
         ));
     }
-    check_text("name", &request.name, MAX_NAME)?;
-    check_text("address", &request.address, 500)?;
-    if let Some(phone) = &request.phone {
-        check_text("phone", phone, 50)?;
-    }
-    let scheme = TierScheme::of(&state.db, caller.organisation_id).await?;
-    let new = NewCustomer {
+    let details = CustomerDetails {
         name: request.name,
         phone: request.phone,
         address: request.address,
-        tier: scheme.lowest(),
     };
-    let customer = Customer::create(&state.db, caller.organisation_id, &new).await?;
+    let customer = customers::add(&state.db, &caller, details).await?;
     Ok((StatusCode::CREATED, AppJson(customer)))
 }
 
@@ -153,20 +130,10 @@ pub async fn list_customers(
     caller: Caller,
     Query(page): Query<CustomerPage>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
     let limit = page.limit.unwrap_or(1000).clamp(1, 1000);
-    if let Some(after) = page.after
-        && Customer::find(&state.db, caller.organisation_id, after)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::BadRequest(
-            "`after` must be the id of a customer of the previous page".into(),
-        ));
-    }
-    let customers = Customer::list(&state.db, caller.organisation_id, page.after, limit).await?;
+    let listed = customers::page(&state.db, &caller, page.after, limit).await?;
     Ok(super::json::page(
-        customers,
+        listed,
         limit,
         |c| c.id,
         |last| format!("/api/v1/customers?limit={limit}&after={last}"),
@@ -178,9 +145,5 @@ pub async fn show_customer(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<AppJson<Customer>, ApiError> {
-    caller.require(&[Role::Admin, Role::Dispatcher, Role::Revisit])?;
-    Customer::find(&state.db, caller.organisation_id, id)
-        .await?
-        .map(AppJson)
-        .ok_or(ApiError::NotFound)
+    Ok(AppJson(customers::find(&state.db, &caller, id).await?))
 }

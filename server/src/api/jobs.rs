@@ -1,12 +1,10 @@
-//! `/api/v1/jobs` and `/api/v1/board`: the dispatcher's API. Ids are accepted as UUIDs or as
-//! automerge document ids/URLs.
+//! `/api/v1/jobs` and `/api/v1/board`: the dispatcher's API. Ids are accepted as job numbers
+//! (`FS-2026-00042`), UUIDs or automerge document ids/URLs.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use sync_protocol::DocumentId;
-use uuid::Uuid;
 
 use super::json::AppJson;
 use super::json::{Path, Query};
@@ -15,12 +13,6 @@ use crate::error::ApiError;
 use crate::jobs::view::{Board, JobView};
 use crate::jobs::{self, BookJob, Cancel, Confirmation, JobCreated, Reassign, Reschedule};
 use crate::state::AppState;
-
-pub fn parse_job_id(text: &str) -> Result<Uuid, ApiError> {
-    DocumentId::parse(text)
-        .map(|id| id.as_uuid())
-        .map_err(|_| ApiError::NotFound)
-}
 
 pub async fn create(
     State(state): State<AppState>,
@@ -37,7 +29,12 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<AppJson<JobView>, ApiError> {
     Ok(AppJson(
-        jobs::view::job_view(&state, &caller, parse_job_id(&id)?).await?,
+        jobs::view::job_view(
+            &state,
+            &caller,
+            jobs::resolve(&state.db, &caller, &id).await?,
+        )
+        .await?,
     ))
 }
 
@@ -47,7 +44,7 @@ pub async fn confirm(
     Path(id): Path<String>,
     AppJson(request): AppJson<Confirmation>,
 ) -> Result<AppJson<JobView>, ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = jobs::resolve(&state.db, &caller, &id).await?;
     jobs::confirm(&state, &caller, id, request).await?;
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }
@@ -58,7 +55,7 @@ pub async fn reschedule(
     Path(id): Path<String>,
     AppJson(request): AppJson<Reschedule>,
 ) -> Result<AppJson<JobView>, ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = jobs::resolve(&state.db, &caller, &id).await?;
     jobs::reschedule(&state, &caller, id, request).await?;
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }
@@ -69,7 +66,7 @@ pub async fn reassign(
     Path(id): Path<String>,
     AppJson(request): AppJson<Reassign>,
 ) -> Result<AppJson<JobView>, ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = jobs::resolve(&state.db, &caller, &id).await?;
     jobs::reassign(&state, &caller, id, request).await?;
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }
@@ -80,7 +77,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     AppJson(request): AppJson<Cancel>,
 ) -> Result<AppJson<JobView>, ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = jobs::resolve(&state.db, &caller, &id).await?;
     jobs::cancel(&state, &caller, id, request).await?;
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }
@@ -90,7 +87,7 @@ pub async fn archive(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<AppJson<JobView>, ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = jobs::resolve(&state.db, &caller, &id).await?;
     jobs::archive(&state, &caller, id).await?;
     Ok(AppJson(jobs::view::job_view(&state, &caller, id).await?))
 }

@@ -4,7 +4,7 @@
 //! operations, their SQL and their authorization live in those modules, so every door asks
 //! the same code.
 
-mod attachments;
+pub(crate) mod attachments;
 mod directory;
 pub(crate) mod events;
 mod fleet;

@@ -85,12 +85,9 @@ async fn disable(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<AppJson<Endpoint>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let reason = format!("disabled by {}", caller.name);
-    Endpoint::set_enabled(&state.db, caller.organisation_id, id, false, &reason)
-        .await?
-        .map(AppJson)
-        .ok_or(ApiError::NotFound)
+    Ok(AppJson(
+        Endpoint::switch(&state.db, &caller, id, false).await?,
+    ))
 }
 
 /// Enabling resumes the endpoint's pending deliveries; events raised while it was disabled
@@ -100,12 +97,9 @@ async fn enable(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<AppJson<Endpoint>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let endpoint = Endpoint::set_enabled(&state.db, caller.organisation_id, id, true, "")
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    deliveries::wake_workers(&state.db).await?;
-    Ok(AppJson(endpoint))
+    Ok(AppJson(
+        Endpoint::switch(&state.db, &caller, id, true).await?,
+    ))
 }
 
 async fn remove(

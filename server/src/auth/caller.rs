@@ -18,11 +18,21 @@ pub struct Caller {
     pub name: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
+    /// The device token, or for a console session the session's id.
     pub device_token_id: Uuid,
     pub device_name: String,
+    /// Signed in to the console in a browser (a session, not a device token).
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub browser: bool,
 }
 
 impl Caller {
+    /// The device token the caller used, if they used one (a console session is none).
+    pub fn device_token(&self) -> Option<Uuid> {
+        (!self.browser).then_some(self.device_token_id)
+    }
+
     /// Looks up an unrevoked token of an active staff member, and notes its use.
     pub async fn authenticate(state: &AppState, token: &str) -> Result<Self, ApiError> {
         let caller: Option<Caller> = sqlx::query_as(

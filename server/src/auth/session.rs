@@ -89,7 +89,7 @@ pub async fn sign_in(
                insert into console_sessions (id, token_hash, staff_id, csrf_token)
                values ($1, $2, $3, $4) returning id, staff_id)
            select s.id as staff_id, s.organisation_id, s.name, s.role,
-                  session.id as device_token_id, 'browser' as device_name
+                  session.id as device_token_id, 'browser' as device_name, true as browser
            from session join staff s on s.id = session.staff_id"#,
     )
     .bind(Uuid::new_v4())
@@ -118,7 +118,8 @@ pub async fn resume(db: &sqlx::PgPool, token: &str) -> Result<Option<SessionCall
              and cs.created_at > now() - make_interval(secs => $3)
              and s.id = cs.staff_id and s.disabled_at is null
            returning s.id as staff_id, s.organisation_id, s.name, s.role,
-                     cs.id as device_token_id, 'browser' as device_name, cs.csrf_token"#,
+                     cs.id as device_token_id, 'browser' as device_name, true as browser,
+                     cs.csrf_token"#,
     )
     .bind(TokenHash::of(token).as_bytes())
     .bind(IDLE.as_secs_f64())

@@ -1,4 +1,4 @@
-//! The dispatch board: the day by technician on a time axis (06:00 to 22:00 in half hours,
+//! The dispatch board: the day by technician on a time axis (06:00 to midnight in half hours,
 //! the dispatcher's time), each job a block over its window coloured by status, review flags
 //! marked, unassigned jobs beside; the previous and next day. Asks `jobs::view::board`, the
 //! same operation as `GET /api/v1/board`.
@@ -14,18 +14,17 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::Signed;
+use super::clock::Clock;
 use super::i18n::{self, Lang, Text};
 use super::layout::{Here, frame};
 use crate::directory::{Customer, Role, Staff};
 use crate::error::ApiError;
-use crate::jobs::view::{Board, JobRow, board, parse_offset};
+use crate::jobs::view::{Board, JobRow, board};
 use crate::state::AppState;
 
-/// The board's hours: a slot is half an hour, from 06:00 (slot 0) to 22:00 (slot 32).
+/// The board's hours: a slot is half an hour, from 06:00 (slot 0) to midnight (slot 36).
 const FIRST_HOUR: u32 = 6;
-const SLOTS: u32 = 32;
-/// The dispatcher's time when the request names none: China Standard Time, this trade's.
-const DEFAULT_OFFSET: &str = "+08:00";
+const SLOTS: u32 = 36;
 
 #[derive(Debug, Deserialize)]
 pub struct BoardQuery {
@@ -41,10 +40,14 @@ async fn page_handler(
 ) -> Result<Response, ApiError> {
     let caller = &signed.0.caller;
     let lang = Lang::of(headers);
-    let offset_text = query.utc_offset.as_deref().unwrap_or(DEFAULT_OFFSET);
-    let offset = parse_offset(offset_text).ok_or_else(|| {
-        ApiError::BadRequest("utc_offset is an offset from UTC such as +08:00".into())
-    })?;
+    let clock = match query.utc_offset.as_deref() {
+        Some(text) => Clock::parse(text).ok_or_else(|| {
+            ApiError::BadRequest("utc_offset is an offset from UTC such as +08:00".into())
+        })?,
+        None => Clock::of(app, caller, headers).await?,
+    };
+    let offset = clock.offset;
+    let offset_text = clock.label.as_str();
     let date = match query.date.as_deref() {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_err(|_| ApiError::BadRequest("date must be YYYY-MM-DD".into()))?,
@@ -64,6 +67,7 @@ async fn page_handler(
     let customers = Customer::names(&app.db, caller.organisation_id, &customer_ids).await?;
     let view = View {
         lang,
+        books: caller.role == Role::Dispatcher,
         offset,
         date,
         customers: &customers,
@@ -88,6 +92,8 @@ pub async fn page(
 
 struct View<'a> {
     lang: Lang,
+    /// The member may book jobs (dispatchers).
+    books: bool,
     offset: FixedOffset,
     date: NaiveDate,
     customers: &'a HashMap<Uuid, String>,
@@ -118,6 +124,9 @@ impl View<'_> {
                     a href=(day_link(day.date.pred_opt().unwrap_or(day.date))) { "← " (lang.t(Text::PreviousDay)) }
                     a href=(format!("/console/board?utc_offset={}", offset.replace('+', "%2B"))) { (lang.t(Text::Today)) }
                     a href=(day_link(day.date.succ_opt().unwrap_or(day.date))) { (lang.t(Text::NextDay)) " →" }
+                }
+                @if self.books {
+                    a.button href={ "/console/jobs/new?date=" (day.date) } { "+ " (lang.t(Text::BookJob)) }
                 }
                 p.legend {
                     @for status in ["scheduled", "confirmed", "in_progress", "awaiting_evidence", "complete", "cancelled"] {
@@ -189,7 +198,11 @@ impl View<'_> {
             .map(|flags| flags.iter().filter_map(|f| f["flag"].as_str()).collect())
             .unwrap_or_default();
         html! {
-            span.when { (self.clock(job.window_start)) "–" (self.clock(job.window_end)) }
+            a.open href=(super::job::link(job.id)) {
+                span.number { (job.number.as_deref().unwrap_or("—")) }
+                " "
+                span.when { (self.clock(job.window_start)) "–" (self.clock(job.window_end)) }
+            }
             " "
             strong.customer { (customer) }
             " "

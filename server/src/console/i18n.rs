@@ -58,6 +58,97 @@ pub enum Text {
     Outcomes,
     Refused,
     Recorded,
+    EvidenceBundle,
+    Appointment,
+    Address,
+    Kind,
+    Window,
+    Confirmation,
+    RecordedBy,
+    NotConfirmed,
+    Complaint,
+    CancelReason,
+    Missing,
+    Actions,
+    RecordConfirmation,
+    ConfirmedBy,
+    Channel,
+    Reschedule,
+    Date,
+    From,
+    To,
+    Reassign,
+    CancelJob,
+    ArchiveExplained,
+    Archive,
+    NoPreview,
+    NotUploaded,
+    Visit,
+    Arrived,
+    Permissions,
+    GrantedBy,
+    WorkNotes,
+    WorkItems,
+    PaymentDue,
+    ByTransfer,
+    TransferReference,
+    Signature,
+    FeedbackCards,
+    Cleanup,
+    SiteCleaned,
+    SiteNotCleaned,
+    AgreedBy,
+    Witnessed,
+    NotWitnessed,
+    Departed,
+    Timeline,
+    Event,
+    By,
+    DeviceClock,
+    ServerClock,
+    Job,
+    NotFound,
+    BookJob,
+    FindCustomer,
+    Search,
+    NewCustomer,
+    NoCustomers,
+    ComplaintReference,
+    Customers,
+    Analysis,
+    Admin,
+    Staff,
+    Name,
+    Role,
+    Email,
+    Status,
+    AddMember,
+    Add,
+    Tablets,
+    IssueToken,
+    DeviceName,
+    LastSync,
+    PendingWork,
+    Clock,
+    ClockExplained,
+    Webhooks,
+    Enabled,
+    Disabled,
+    Disable,
+    Enable,
+    Attempts,
+    LastAttempt,
+    Tiers,
+    TiersExplained,
+    Recompute,
+    NoPasswordYet,
+    NewLink,
+    Revoked,
+    Revoke,
+    InvitationFor,
+    ShownOnce,
+    TokenIssued,
+    Manage,
 }
 
 impl Lang {
@@ -144,6 +235,97 @@ fn zh(text: Text) -> &'static str {
         Text::Outcomes => "回访记录",
         Text::Refused => "未执行：",
         Text::Recorded => "已记录。",
+        Text::Manage => "操作",
+        Text::Staff => "人员",
+        Text::Name => "姓名",
+        Text::Role => "角色",
+        Text::Email => "邮箱",
+        Text::Status => "状态",
+        Text::AddMember => "添加人员",
+        Text::Add => "添加",
+        Text::Tablets => "平板与设备令牌",
+        Text::IssueToken => "发放设备令牌",
+        Text::DeviceName => "设备名称",
+        Text::LastSync => "最近同步",
+        Text::PendingWork => "待同步（改动 / 文件）",
+        Text::Clock => "办公时区",
+        Text::ClockExplained => "本机构屏幕上的时间（相对UTC）；留空则用浏览器时区",
+        Text::Webhooks => "Webhook 接收端",
+        Text::Enabled => "启用",
+        Text::Disabled => "已停用",
+        Text::Disable => "停用",
+        Text::Enable => "启用",
+        Text::Attempts => "尝试次数",
+        Text::LastAttempt => "最近尝试",
+        Text::Tiers => "客户分类",
+        Text::TiersExplained => "按本期已完成工单与付款重新计算每位客户的分类（从不手工设定）。",
+        Text::Recompute => "重新计算",
+        Text::NoPasswordYet => "尚未设置密码",
+        Text::NewLink => "新的设置密码链接",
+        Text::Revoked => "已吊销",
+        Text::Revoke => "吊销",
+        Text::InvitationFor => "设置密码的一次性链接，发给",
+        Text::ShownOnce => "只显示这一次，请现在复制。",
+        Text::TokenIssued => "已发放设备令牌：",
+        Text::EvidenceBundle => "下载证据包",
+        Text::Appointment => "预约",
+        Text::Address => "地址",
+        Text::Kind => "类型",
+        Text::Window => "时段",
+        Text::Confirmation => "客户确认",
+        Text::RecordedBy => "记录人",
+        Text::NotConfirmed => "尚未与客户确认",
+        Text::Complaint => "投诉单号",
+        Text::CancelReason => "取消原因",
+        Text::Missing => "完工尚缺",
+        Text::Actions => "调度操作",
+        Text::RecordConfirmation => "记录客户确认",
+        Text::ConfirmedBy => "确认人",
+        Text::Channel => "方式",
+        Text::Reschedule => "改约",
+        Text::Date => "日期",
+        Text::From => "开始",
+        Text::To => "结束",
+        Text::Reassign => "改派",
+        Text::CancelJob => "取消工单",
+        Text::ArchiveExplained => "已完成或已取消的工单可以归档：它将从上门人员的列表中移除。",
+        Text::Archive => "归档",
+        Text::NoPreview => "无预览",
+        Text::NotUploaded => "尚未上传",
+        Text::Visit => "上门记录",
+        Text::Arrived => "到达",
+        Text::Permissions => "使用客户物品的许可",
+        Text::GrantedBy => "许可人",
+        Text::WorkNotes => "工作记录",
+        Text::WorkItems => "工作项目与材料",
+        Text::PaymentDue => "应付款",
+        Text::ByTransfer => "银行转账",
+        Text::TransferReference => "转账附言",
+        Text::Signature => "客户签名",
+        Text::FeedbackCards => "意见卡",
+        Text::Cleanup => "清理现场",
+        Text::SiteCleaned => "现场已清理",
+        Text::SiteNotCleaned => "现场未清理",
+        Text::AgreedBy => "同意人",
+        Text::Witnessed => "客户目送离开",
+        Text::NotWitnessed => "客户未目送",
+        Text::Departed => "离开",
+        Text::Timeline => "时间线",
+        Text::Event => "事件",
+        Text::By => "人员",
+        Text::DeviceClock => "设备时间",
+        Text::ServerClock => "服务器收到时间",
+        Text::Job => "工单",
+        Text::NotFound => "找不到此页面：它不存在，或您无权查看。",
+        Text::BookJob => "新建预约",
+        Text::FindCustomer => "查找客户（姓名、电话或地址）",
+        Text::Search => "查找",
+        Text::NewCustomer => "新建客户",
+        Text::NoCustomers => "没有找到客户。",
+        Text::ComplaintReference => "投诉单号（如为投诉处理）",
+        Text::Customers => "客户",
+        Text::Analysis => "定期分析",
+        Text::Admin => "管理",
     }
 }
 
@@ -194,6 +376,103 @@ fn en(text: Text) -> &'static str {
         Text::Outcomes => "Outcomes",
         Text::Refused => "Not done: ",
         Text::Recorded => "Recorded.",
+        Text::Manage => "Actions",
+        Text::Staff => "Staff",
+        Text::Name => "Name",
+        Text::Role => "Role",
+        Text::Email => "E-mail",
+        Text::Status => "Status",
+        Text::AddMember => "Add a member",
+        Text::Add => "Add",
+        Text::Tablets => "Tablets and device tokens",
+        Text::IssueToken => "Issue a device token",
+        Text::DeviceName => "Device name",
+        Text::LastSync => "Last sync",
+        Text::PendingWork => "Pending (changes / files)",
+        Text::Clock => "Office clock",
+        Text::ClockExplained => {
+            "Times on this organisation's screens (offset from UTC); blank: the browser's"
+        }
+        Text::Webhooks => "Webhook endpoints",
+        Text::Enabled => "active",
+        Text::Disabled => "disabled",
+        Text::Disable => "Disable",
+        Text::Enable => "Enable",
+        Text::Attempts => "Attempts",
+        Text::LastAttempt => "Last attempt",
+        Text::Tiers => "Customer tiers",
+        Text::TiersExplained => {
+            "Recompute every customer's tier from the period's completed jobs and payments (never set by hand)."
+        }
+        Text::Recompute => "Recompute",
+        Text::NoPasswordYet => "no password yet",
+        Text::NewLink => "New password link",
+        Text::Revoked => "revoked",
+        Text::Revoke => "Revoke",
+        Text::InvitationFor => "One-time link to set a password, for",
+        Text::ShownOnce => "Shown only this once: copy it now.",
+        Text::TokenIssued => "Device token issued:",
+        Text::EvidenceBundle => "Download the evidence bundle",
+        Text::Appointment => "Appointment",
+        Text::Address => "Address",
+        Text::Kind => "Kind",
+        Text::Window => "Window",
+        Text::Confirmation => "Confirmation",
+        Text::RecordedBy => "recorded by",
+        Text::NotConfirmed => "Not confirmed with the customer",
+        Text::Complaint => "Complaint",
+        Text::CancelReason => "Reason for cancelling",
+        Text::Missing => "Still missing for completion",
+        Text::Actions => "Dispatch",
+        Text::RecordConfirmation => "Record the customer's confirmation",
+        Text::ConfirmedBy => "Confirmed by",
+        Text::Channel => "Channel",
+        Text::Reschedule => "Reschedule",
+        Text::Date => "Date",
+        Text::From => "From",
+        Text::To => "To",
+        Text::Reassign => "Reassign",
+        Text::CancelJob => "Cancel the job",
+        Text::ArchiveExplained => {
+            "A complete or cancelled job can be archived: it leaves the technician's list."
+        }
+        Text::Archive => "Archive",
+        Text::NoPreview => "no preview",
+        Text::NotUploaded => "not uploaded yet",
+        Text::Visit => "The visit as recorded",
+        Text::Arrived => "Arrived",
+        Text::Permissions => "Permission to use the customer's things",
+        Text::GrantedBy => "allowed by",
+        Text::WorkNotes => "Work notes",
+        Text::WorkItems => "Work and parts",
+        Text::PaymentDue => "Payment due",
+        Text::ByTransfer => "by bank transfer",
+        Text::TransferReference => "reference",
+        Text::Signature => "Customer's signature",
+        Text::FeedbackCards => "Feedback cards",
+        Text::Cleanup => "Cleanup",
+        Text::SiteCleaned => "site cleaned",
+        Text::SiteNotCleaned => "site not cleaned",
+        Text::AgreedBy => "agreed by",
+        Text::Witnessed => "customer saw us leave",
+        Text::NotWitnessed => "departure not witnessed",
+        Text::Departed => "Departed",
+        Text::Timeline => "Timeline",
+        Text::Event => "Event",
+        Text::By => "By",
+        Text::DeviceClock => "Device clock",
+        Text::ServerClock => "Server received",
+        Text::Job => "Job",
+        Text::NotFound => "Not found: it does not exist or you may not see it.",
+        Text::BookJob => "Book a job",
+        Text::FindCustomer => "Find the customer (name, phone or address)",
+        Text::Search => "Search",
+        Text::NewCustomer => "New customer",
+        Text::NoCustomers => "No customers found.",
+        Text::ComplaintReference => "Complaint reference (if handling a complaint)",
+        Text::Customers => "Customers",
+        Text::Analysis => "Analysis",
+        Text::Admin => "Administration",
     }
 }
 
@@ -230,4 +509,236 @@ pub fn reason(lang: Lang, reason: &str) -> &str {
         (Lang::En, "key_customer_scheduled") => "key customer, scheduled",
         (_, other) => other,
     }
+}
+
+/// Looks `word` up in `(word, Chinese, English)` rows; an unknown word is shown as it is.
+fn lookup<'a>(lang: Lang, word: &'a str, rows: &[(&str, &'static str, &'static str)]) -> &'a str {
+    rows.iter()
+        .find(|(w, _, _)| *w == word)
+        .map_or(word, |(_, zh, en)| if lang == Lang::Zh { zh } else { en })
+}
+
+/// A job kind.
+pub fn kind(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("installation", "安装", "installation"),
+            ("repair", "维修", "repair"),
+            ("maintenance", "保养", "maintenance"),
+            ("inspection", "检查", "inspection"),
+        ],
+    )
+}
+
+/// How a customer confirmed an appointment.
+pub fn channel(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("phone", "电话", "phone"),
+            ("sms", "短信", "SMS"),
+            ("in_person", "当面", "in person"),
+        ],
+    )
+}
+
+/// A customer tier (one to five stars, or key / regular / prospect).
+pub fn tier(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("key", "重点客户", "key customer"),
+            ("regular", "一般客户", "regular"),
+            ("prospect", "潜在客户", "prospect"),
+            ("stars_1", "★", "★"),
+            ("stars_2", "★★", "★★"),
+            ("stars_3", "★★★", "★★★"),
+            ("stars_4", "★★★★", "★★★★"),
+            ("stars_5", "★★★★★", "★★★★★"),
+        ],
+    )
+}
+
+/// What happened to the debris.
+pub fn debris(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("taken_away", "垃圾已带走", "debris taken away"),
+            (
+                "left_at_customer_request",
+                "应客户要求留下",
+                "left at the customer's request",
+            ),
+            ("none", "无垃圾", "no debris"),
+        ],
+    )
+}
+
+/// A review flag, in the words of the service rules.
+pub fn flag(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            (
+                "arrived_without_confirmed_appointment",
+                "未经客户确认预约即上门",
+                "arrived before the customer confirmed the appointment",
+            ),
+            (
+                "signature_stale",
+                "客户签字后工单内容有改动",
+                "the job changed after the customer signed",
+            ),
+            (
+                "cash_claimed",
+                "记录了现金收款（只允许银行转账）",
+                "a cash payment is recorded (only bank transfer is allowed)",
+            ),
+            (
+                "unsupported_payment_method",
+                "记录了不允许的付款方式",
+                "a payment method that is not allowed",
+            ),
+            (
+                "work_by_unassigned_technician",
+                "非指派人员记录了工作",
+                "work recorded by a technician not assigned",
+            ),
+            (
+                "departure_before_arrival",
+                "离开时间早于到达时间",
+                "departure before arrival",
+            ),
+            (
+                "signed_before_arrival",
+                "到达前即签字",
+                "signed before the arrival",
+            ),
+            (
+                "arrival_outside_window",
+                "到达时间超出预约时段一小时以上",
+                "arrival more than an hour outside the window",
+            ),
+            (
+                "device_clock_ahead",
+                "设备时钟快于服务器",
+                "the device's clock runs ahead of the server's",
+            ),
+            (
+                "work_on_cancelled_job",
+                "已取消的工单上有上门记录",
+                "visit work on a cancelled job",
+            ),
+            (
+                "signature_image_not_stored",
+                "签名图片尚未存储",
+                "the signature image is not stored",
+            ),
+        ],
+    )
+}
+
+/// A condition still missing for completion, in the words of the service rules.
+pub fn missing(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("not_cancelled", "工单已取消", "the job was cancelled"),
+            (
+                "appointment_confirmed",
+                "预约尚未与客户确认",
+                "the appointment is not confirmed with the customer",
+            ),
+            ("arrived", "未记录到达", "the arrival is not recorded"),
+            ("departed", "未记录离开", "the departure is not recorded"),
+            ("signed", "客户尚未签字", "the customer has not signed"),
+            (
+                "signature_matches_content",
+                "签字后工单内容有改动，需重新签字",
+                "the job changed after the customer signed",
+            ),
+            (
+                "feedback_card_photo_referenced",
+                "没有意见卡照片",
+                "no photo of the feedback card",
+            ),
+            (
+                "feedback_card_photo_stored",
+                "意见卡照片尚未上传存储",
+                "the feedback card photo is not stored yet",
+            ),
+            (
+                "cleanup_confirmed",
+                "未确认清理现场",
+                "cleanup is not confirmed",
+            ),
+            ("site_cleaned", "现场未清理", "the site was not cleaned"),
+            (
+                "debris_consented",
+                "垃圾处理未经客户同意",
+                "nobody agreed to the debris decision",
+            ),
+            (
+                "departure_witnessed",
+                "客户未目送离开",
+                "the customer did not see us leave",
+            ),
+            (
+                "no_cash_payment",
+                "记录了现金收款",
+                "a cash payment is recorded",
+            ),
+        ],
+    )
+}
+
+/// A timeline event.
+pub fn event(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("created", "建单", "booked"),
+            (
+                "appointment_confirmed",
+                "客户确认预约",
+                "appointment confirmed",
+            ),
+            ("rescheduled", "改约", "rescheduled"),
+            ("reassigned", "改派", "reassigned"),
+            ("cancelled", "取消", "cancelled"),
+            ("archived", "归档", "archived"),
+            ("arrived", "到达", "arrived"),
+            ("permission_granted", "客户许可", "permission granted"),
+            ("work_notes_edited", "工作记录", "work notes"),
+            ("work_item_added", "工作项目", "work item"),
+            ("payment_due_recorded", "应付款", "payment due"),
+            ("signature_captured", "客户签字", "signed"),
+            ("feedback_card_added", "意见卡", "feedback card"),
+            ("cleanup_confirmed", "清理现场", "cleanup confirmed"),
+            ("departed", "离开", "departed"),
+        ],
+    )
+}
+
+/// A staff role.
+pub fn role(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("admin", "管理员", "admin"),
+            ("dispatcher", "调度员", "dispatcher"),
+            ("technician", "上门人员", "technician"),
+            ("revisit", "回访员", "revisit caller"),
+        ],
+    )
 }

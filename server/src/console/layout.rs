@@ -1,17 +1,44 @@
 //! The frame of every console page: language, title, navigation by role, sign-out.
 
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
+use super::Signed;
 use super::i18n::{Lang, Text};
 use crate::auth::session::SessionCaller;
 use crate::directory::Role;
+use crate::error::ApiError;
 
 /// Which page is shown, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Here {
     SignIn,
     Board,
+    Job,
+    Customers,
     Revisits,
+    Analysis,
+    Admin,
+}
+
+/// A refusal of the operation a form asked for, in the operation's words, where it was asked.
+pub fn refusal(lang: Lang, problem: Option<&ApiError>) -> Markup {
+    html! {
+        @if let Some(problem) = problem {
+            p.problem role="alert" { (lang.t(Text::Refused)) (problem.to_string()) }
+        }
+    }
+}
+
+/// A page that says only `message` (not found, not for your role), with `status`.
+pub fn problem_page(signed: &Signed, lang: Lang, status: StatusCode, message: &str) -> Response {
+    let main = html! { p.problem role="alert" { (message) } };
+    (
+        status,
+        Html(frame(lang, Here::Job, lang.t(Text::Title), Some(&signed.0), main).into_string()),
+    )
+        .into_response()
 }
 
 /// A whole page around `main`.
@@ -24,8 +51,11 @@ pub fn frame(
 ) -> Markup {
     let back = match here {
         Here::SignIn => "/console/sign-in",
-        Here::Board => "/console/board",
+        Here::Board | Here::Job => "/console/board",
+        Here::Customers => "/console/customers",
         Here::Revisits => "/console/revisits",
+        Here::Analysis => "/console/analysis",
+        Here::Admin => "/console/admin",
     };
     let other = if lang == Lang::Zh { "en" } else { "zh" };
     html! {
@@ -50,8 +80,19 @@ pub fn frame(
                                     (lang.t(Text::Board))
                                 }
                             }
+                            a href="/console/customers" aria-current=[(here == Here::Customers).then_some("page")] {
+                                (lang.t(Text::Customers))
+                            }
                             a href="/console/revisits" aria-current=[(here == Here::Revisits).then_some("page")] {
                                 (lang.t(Text::Revisits))
+                            }
+                            a href="/console/analysis" aria-current=[(here == Here::Analysis).then_some("page")] {
+                                (lang.t(Text::Analysis))
+                            }
+                            @if signed.caller.role == Role::Admin {
+                                a href="/console/admin" aria-current=[(here == Here::Admin).then_some("page")] {
+                                    (lang.t(Text::Admin))
+                                }
                             }
                         }
                     }

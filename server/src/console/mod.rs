@@ -4,9 +4,13 @@
 //! API, so a page never shows what the API would refuse. Every asset is in the binary; no
 //! script runs inline (the Content-Security-Policy forbids it).
 
+mod admin;
 mod board;
+mod booking;
+mod clock;
 mod i18n;
 mod invitation;
+mod job;
 mod layout;
 mod live;
 mod revisits;
@@ -46,6 +50,15 @@ pub fn routes() -> Router<AppState> {
             get(invitation::page).post(invitation::submit),
         )
         .route("/console/board", get(board::page))
+        .route("/console/jobs", axum::routing::post(booking::book))
+        .route("/console/jobs/new", get(booking::page))
+        .route("/console/jobs/{id}", get(job::page))
+        .route("/console/jobs/{id}/evidence", get(job::evidence))
+        .route(
+            "/console/jobs/{id}/files/{sha256}/{variant}",
+            get(job::file),
+        )
+        .route("/console/jobs/{id}/{action}", axum::routing::post(job::act))
         .route("/console/revisits", get(revisits::page))
         .route("/console/revisits/{id}", get(revisits::task))
         .route(
@@ -55,6 +68,35 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/console/revisits/{id}/outcome",
             axum::routing::post(revisits::outcome),
+        )
+        .route("/console/admin", get(admin::page))
+        .route(
+            "/console/admin/staff",
+            axum::routing::post(admin::add_member),
+        )
+        .route(
+            "/console/admin/staff/{id}/{action}",
+            axum::routing::post(admin::member_action),
+        )
+        .route(
+            "/console/admin/tokens",
+            axum::routing::post(admin::issue_token),
+        )
+        .route(
+            "/console/admin/tokens/{id}/revoke",
+            axum::routing::post(admin::revoke_token),
+        )
+        .route(
+            "/console/admin/clock",
+            axum::routing::post(admin::set_clock),
+        )
+        .route(
+            "/console/admin/webhooks/{id}/{action}",
+            axum::routing::post(admin::switch_webhook),
+        )
+        .route(
+            "/console/admin/tiers",
+            axum::routing::post(admin::recompute_tiers),
         )
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(live::script))
@@ -117,6 +159,18 @@ impl FromRequestParts<AppState> for Signed {
             Ok(None) => Err(Redirect::to("/console/sign-in").into_response()),
             Err(e) => Err(e.into_response()),
         }
+    }
+}
+
+/// A state-changing form must carry the session's CSRF token (a page of another site cannot
+/// read it); anything else is refused before the operation is called.
+pub(crate) fn check_form(signed: &Signed, csrf: &str) -> Result<(), crate::error::ApiError> {
+    if csrf == signed.0.csrf_token {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::Forbidden(
+            "the form expired; reload the page and try again".into(),
+        ))
     }
 }
 

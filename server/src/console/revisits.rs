@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Signed;
 use super::i18n::{self, Lang, Text};
-use super::layout::{Here, frame};
+use super::layout::{Here, frame, refusal};
 use crate::error::ApiError;
 use crate::revisits::desk::{self, NewOutcome};
 use crate::revisits::queue::{self, Task};
@@ -24,14 +24,6 @@ fn due(lang: Lang, task: &Task) -> Markup {
         time datetime=(task.due_at.to_rfc3339()) { (task.due_at.format("%Y-%m-%d %H:%M UTC")) }
         @if task.overdue {
             " " strong.badge { (lang.t(Text::Overdue)) }
-        }
-    }
-}
-
-fn refusal(lang: Lang, problem: Option<&ApiError>) -> Markup {
-    html! {
-        @if let Some(problem) = problem {
-            p.problem role="alert" { (lang.t(Text::Refused)) (problem.to_string()) }
         }
     }
 }
@@ -128,16 +120,6 @@ pub struct Csrf {
     csrf: String,
 }
 
-fn check_form(signed: &Signed, csrf: &str) -> Result<(), ApiError> {
-    if csrf == signed.0.csrf_token {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "the form expired; reload the page and try again".into(),
-        ))
-    }
-}
-
 pub async fn claim(
     State(app): State<AppState>,
     signed: Signed,
@@ -145,7 +127,7 @@ pub async fn claim(
     Path(id): Path<Uuid>,
     Form(form): Form<Csrf>,
 ) -> Response {
-    if let Err(e) = check_form(&signed, &form.csrf) {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
         return e.into_response();
     }
     match desk::claim(&app.db, &signed.0.caller, id).await {
@@ -299,7 +281,7 @@ pub async fn outcome(
     Path(id): Path<Uuid>,
     Form(form): Form<OutcomeForm>,
 ) -> Response {
-    if let Err(e) = check_form(&signed, &form.csrf) {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
         return e.into_response();
     }
     let recorded = match form.outcome() {

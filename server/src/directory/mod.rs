@@ -3,7 +3,9 @@
 
 pub mod bootstrap;
 mod customer;
+pub mod customers;
 mod organisation;
+pub mod people;
 mod staff;
 
 pub use customer::{Customer, NewCustomer, Tier, TierScheme};

@@ -82,6 +82,20 @@ impl Staff {
         .await
     }
 
+    /// Everyone who ever worked for the organisation (disabled too), by id: for screens that
+    /// name who did what.
+    pub async fn names(
+        db: impl PgExecutor<'_>,
+        organisation_id: Uuid,
+    ) -> Result<std::collections::HashMap<Uuid, String>, sqlx::Error> {
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as("select id, name from staff where organisation_id = $1")
+                .bind(organisation_id)
+                .fetch_all(db)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// The organisation's active staff, in the order they were added.
     pub async fn list(
         db: impl PgExecutor<'_>,

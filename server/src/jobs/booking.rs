@@ -37,6 +37,8 @@ pub struct BookJob {
 #[derive(Debug, Clone, Serialize)]
 pub struct JobCreated {
     pub id: Uuid,
+    /// The job's number for people: `FS-2026-00042`.
+    pub number: String,
     pub document_id: String,
     pub document_url: String,
 }
@@ -61,8 +63,21 @@ pub async fn book_job(
     if let Some(technician) = request.technician_id {
         check_technician(state, caller, technician).await?;
     }
+    // Before the transaction starts: the server records the change at the transaction's time,
+    // which must not come before the booking's own clock.
+    let created_at = millis(Utc::now());
+    let author = Author {
+        staff_id: Some(caller.staff_id),
+        device_token_id: caller.device_token(),
+    };
+    if let Some(technician) = request.technician_id {
+        index::ensure_index(state, caller.organisation_id, technician).await?;
+    }
+    let mut edit = Edit::begin(state, author).await?;
+    let number = next_number(&mut edit.tx, caller.organisation_id).await?;
     let new_job = NewJob {
         kind,
+        number: Some(number.clone()),
         customer: CustomerSnapshot {
             id: Some(customer.id.to_string()),
             name: customer.name.clone(),
@@ -78,18 +93,10 @@ pub async fn book_job(
         window_end: millis(request.window_end),
         technician_id: request.technician_id.map(|t| t.to_string()),
         created_by: caller.staff_id.to_string(),
-        created_at: millis(Utc::now()),
+        created_at,
     };
     let mut doc = JobDocument::create(&new_job).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let id = DocumentId::random();
-    if let Some(technician) = request.technician_id {
-        index::ensure_index(state, caller.organisation_id, technician).await?;
-    }
-    let author = Author {
-        staff_id: Some(caller.staff_id),
-        device_token_id: Some(caller.device_token_id),
-    };
-    let mut edit = Edit::begin(state, author).await?;
     let document = doc.document();
     state
         .documents
@@ -103,6 +110,11 @@ pub async fn book_job(
         )
         .await?;
     projection::project(&mut edit.tx, id.as_uuid(), document).await?;
+    sqlx::query("update jobs set number = $2 where id = $1")
+        .bind(id.as_uuid())
+        .bind(&number)
+        .execute(&mut *edit.tx)
+        .await?;
     if let Some(technician) = request.technician_id {
         let entry = index::entry(id.as_uuid(), document)?;
         index::put(&mut edit, technician, &entry).await?;
@@ -110,9 +122,31 @@ pub async fn book_job(
     edit.commit().await?;
     Ok(JobCreated {
         id: id.as_uuid(),
+        number,
         document_id: id.to_string(),
         document_url: id.to_url(),
     })
+}
+
+/// The organisation's next job number of this year (`FS-2026-00042`), taken under the
+/// counter's row lock in the booking's transaction: never shared, and given back if the
+/// booking rolls back.
+async fn next_number(
+    tx: &mut sqlx::PgConnection,
+    organisation: Uuid,
+) -> Result<String, sqlx::Error> {
+    use chrono::Datelike;
+    let year = Utc::now().year();
+    let n: i32 = sqlx::query_scalar(
+        r#"insert into job_number_counters (organisation_id, year, last) values ($1, $2, 1)
+           on conflict (organisation_id, year) do update set last = job_number_counters.last + 1
+           returning last"#,
+    )
+    .bind(organisation)
+    .bind(year)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(format!("FS-{year}-{n:05}"))
 }
 
 /// Appointments fall between these years: anything else is a typing or clock error (year 99999

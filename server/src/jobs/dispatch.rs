@@ -210,7 +210,7 @@ async fn begin<'s>(state: &'s AppState, caller: &Caller, job: Uuid) -> Result<Ed
         state,
         Author {
             staff_id: Some(caller.staff_id),
-            device_token_id: Some(caller.device_token_id),
+            device_token_id: caller.device_token(),
         },
     )
     .await

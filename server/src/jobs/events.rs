@@ -1,6 +1,9 @@
 //! The events a projection change raises, written to the outbox in the same transaction:
 //! `job.completed` once per completion, `job.reopened` when completed evidence is invalidated,
-//! `job.needs_review` when new review flags appear. A completion also schedules the revisits.
+//! `job.needs_review` when new review flags appear, and `job.changed` (for screens, not
+//! webhooks) when anything a board or job page shows changed: status, window, technician,
+//! confirmation, evidence or flags, or the job was just booked. A completion also schedules
+//! the revisits.
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -19,6 +22,84 @@ pub struct Before {
     pub complete: bool,
     pub review_flags: Value,
     pub completions: i32,
+    pub status: String,
+    pub technician_id: Option<Uuid>,
+    pub window_start: chrono::DateTime<Utc>,
+    pub window_end: chrono::DateTime<Utc>,
+    pub confirmed: bool,
+    pub evidence: Value,
+}
+
+/// What screens show of a job, as the projection just wrote it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Shown {
+    pub organisation_id: Uuid,
+    pub status: String,
+    pub technician_id: Option<Uuid>,
+    pub window_start: chrono::DateTime<Utc>,
+    pub window_end: chrono::DateTime<Utc>,
+    pub confirmed: bool,
+    pub evidence: Value,
+    pub review_flags: Value,
+}
+
+/// `job.changed` when what screens show of the job differs from `before` (or it is new). Each
+/// such change is its own event; webhooks are not offered it (they have the events above).
+pub async fn announce_change(
+    tx: &mut PgConnection,
+    job_id: Uuid,
+    before: Option<&Before>,
+    now: &Shown,
+) -> Result<(), sqlx::Error> {
+    let mut changed = Vec::new();
+    match before {
+        None => changed.push("booked"),
+        Some(b) => {
+            for (what, differs) in [
+                ("status", b.status != now.status),
+                ("technician", b.technician_id != now.technician_id),
+                (
+                    "window",
+                    b.window_start != now.window_start || b.window_end != now.window_end,
+                ),
+                ("confirmation", b.confirmed != now.confirmed),
+                ("evidence", b.evidence != now.evidence),
+                ("review_flags", b.review_flags != now.review_flags),
+            ] {
+                if differs {
+                    changed.push(what);
+                }
+            }
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let payload = json!({
+        "type": "job.changed",
+        "timestamp": Utc::now(),
+        "data": {
+            "job_id": job_id,
+            "changed": changed,
+            "status": now.status,
+            "technician_id": now.technician_id,
+            "window_start": now.window_start,
+            "window_end": now.window_end,
+            "confirmed": now.confirmed,
+            "review_flags": now.review_flags,
+        },
+    });
+    let key = format!("job.changed:{job_id}:{}", Uuid::new_v4());
+    outbox::insert(
+        &mut *tx,
+        now.organisation_id,
+        "job.changed",
+        Some(job_id),
+        &key,
+        payload,
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn raise(
@@ -120,6 +201,7 @@ fn envelope(
 ) -> Value {
     let mut data = json!({
         "job_id": job_id,
+        "job_number": job.number,
         "document_url": DocumentId::from_uuid(job_id).to_url(),
         "kind": job.kind.as_str(),
         "status": evaluation.status,

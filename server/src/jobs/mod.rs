@@ -30,6 +30,31 @@ pub(crate) fn from_millis(time: EpochMillis) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(time.0)
 }
 
+/// The job `text` names for `caller`: its number (`FS-2026-00042`, any case, in the caller's
+/// organisation), its UUID, or its automerge document id or URL. Anything else, or a number
+/// the organisation does not have, is "not found" (whether the caller may see the job is for
+/// the operation to decide, with the same answer).
+pub async fn resolve(
+    db: &sqlx::PgPool,
+    caller: &crate::auth::Caller,
+    text: &str,
+) -> Result<uuid::Uuid, crate::error::ApiError> {
+    let text = text.trim();
+    if text.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("FS-")) {
+        return sqlx::query_scalar(
+            "select id from jobs where organisation_id = $1 and number = $2",
+        )
+        .bind(caller.organisation_id)
+        .bind(text.to_ascii_uppercase())
+        .fetch_optional(db)
+        .await?
+        .ok_or(crate::error::ApiError::NotFound);
+    }
+    sync_protocol::DocumentId::parse(text)
+        .map(|id| id.as_uuid())
+        .map_err(|_| crate::error::ApiError::NotFound)
+}
+
 /// The technician's index document, made if they have none yet.
 pub async fn index_document_for(
     state: &crate::AppState,

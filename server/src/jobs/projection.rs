@@ -24,7 +24,9 @@ pub async fn project(
         ApiError::BadRequest(format!("these changes would leave the job unreadable: {e}"))
     })?;
     let before: Option<super::events::Before> = sqlx::query_as(
-        "select organisation_id, complete, review_flags, completions from jobs where id = $1 for update",
+        r#"select organisation_id, complete, review_flags, completions, status, technician_id,
+                  window_start, window_end, confirmed, evidence
+           from jobs where id = $1 for update"#,
     )
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -64,7 +66,7 @@ pub async fn project(
         "attachments": evaluation.attachments,
         "attachments_stored": evaluation.attachments.iter().filter(|a| stored.contains(*a)).count(),
     });
-    sqlx::query(
+    let shown: super::events::Shown = sqlx::query_as(
         r#"insert into jobs (id, organisation_id, customer_id, kind, technician_id, from_complaint,
                              status, window_start, window_end, confirmed, complete, review_flags,
                              missing, evidence, cancelled_at, archived_at, device_updated_at,
@@ -80,7 +82,9 @@ pub async fn project(
                review_flags = excluded.review_flags, missing = excluded.missing,
                evidence = excluded.evidence, cancelled_at = excluded.cancelled_at,
                archived_at = excluded.archived_at, device_updated_at = excluded.device_updated_at,
-               payment_due_minor = excluded.payment_due_minor, server_updated_at = now()"#,
+               payment_due_minor = excluded.payment_due_minor, server_updated_at = now()
+           returning organisation_id, status, technician_id, window_start, window_end, confirmed,
+                     evidence, review_flags"#,
     )
     .bind(id)
     .bind(customer)
@@ -99,10 +103,11 @@ pub async fn project(
     .bind(archived_at)
     .bind(device_updated_at)
     .bind(job.visit.payment_due.as_ref().map(|p| p.amount_minor))
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     record_assignment(&mut *tx, id, technician).await?;
     super::events::raise(&mut *tx, id, before.as_ref(), &evaluation, &job).await?;
+    super::events::announce_change(&mut *tx, id, before.as_ref(), &shown).await?;
     Ok(evaluation)
 }
 

@@ -21,6 +21,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct JobRow {
     pub id: Uuid,
+    /// The job's number for people (`FS-2026-00042`).
+    pub number: Option<String>,
     pub customer_id: Option<Uuid>,
     pub kind: String,
     pub technician_id: Option<Uuid>,
@@ -39,7 +41,7 @@ pub struct JobRow {
     pub server_updated_at: DateTime<Utc>,
 }
 
-const JOB_COLUMNS: &str = "id, customer_id, kind, technician_id, from_complaint, status, \
+const JOB_COLUMNS: &str = "id, number, customer_id, kind, technician_id, from_complaint, status, \
     window_start, window_end, confirmed, complete, review_flags, missing, evidence, \
     cancelled_at, archived_at, device_updated_at, server_updated_at";
 
@@ -81,6 +83,17 @@ pub struct JobView {
 }
 
 pub async fn job_view(state: &AppState, caller: &Caller, id: Uuid) -> Result<JobView, ApiError> {
+    Ok(job_file(state, caller, id).await?.0)
+}
+
+/// The job view and the whole job document as read (the appointment's confirmation, the
+/// assignment history, the dispatch decision), for screens that show more than the API's view;
+/// the document is `None` if it no longer reads as a job.
+pub async fn job_file(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(JobView, Option<JobDocument>), ApiError> {
     if document_access(&state.db, caller, id).await?.is_none() {
         return Err(ApiError::NotFound);
     }
@@ -96,15 +109,17 @@ pub async fn job_view(state: &AppState, caller: &Caller, id: Uuid) -> Result<Job
     let history = history(&state.db, id).await?;
     let read = JobDocument::read(&snapshot).ok();
     let (visit, events) = read
-        .map(|job| (job.visit, job.timeline))
+        .as_ref()
+        .map(|job| (job.visit.clone(), job.timeline.clone()))
         .unwrap_or_default();
-    Ok(JobView {
+    let view = JobView {
         job,
         document_url: DocumentId::from_uuid(id).to_url(),
         visit,
         timeline: timeline(&snapshot, events, &history),
         history,
-    })
+    };
+    Ok((view, read))
 }
 
 /// The document's timeline `events`, each with the server time of the change that added it.

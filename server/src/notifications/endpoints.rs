@@ -180,6 +180,29 @@ impl Endpoint {
         .await
     }
 
+    /// An admin enables or disables (noting who) endpoint `id` of their organisation; enabling
+    /// wakes the delivery workers for its pending deliveries.
+    pub async fn switch(
+        db: &sqlx::PgPool,
+        caller: &crate::auth::Caller,
+        id: Uuid,
+        enabled: bool,
+    ) -> Result<Self, crate::error::ApiError> {
+        caller.require(&[crate::directory::Role::Admin])?;
+        let reason = if enabled {
+            String::new()
+        } else {
+            format!("disabled by {}", caller.name)
+        };
+        let endpoint = Self::set_enabled(db, caller.organisation_id, id, enabled, &reason)
+            .await?
+            .ok_or(crate::error::ApiError::NotFound)?;
+        if enabled {
+            super::deliveries::wake_workers(db).await?;
+        }
+        Ok(endpoint)
+    }
+
     /// Deletes an endpoint and its delivery log; whether it existed in the organisation.
     pub async fn delete(
         db: impl PgExecutor<'_>,

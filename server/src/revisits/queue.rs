@@ -18,6 +18,8 @@ pub const QUEUE_READERS: [Role; 3] = [Role::Revisit, Role::Dispatcher, Role::Adm
 pub struct Task {
     pub id: Uuid,
     pub job_id: Uuid,
+    /// The job's number for people (`FS-2026-00042`).
+    pub job_number: Option<String>,
     pub reason: String,
     pub due_at: DateTime<Utc>,
     pub overdue: bool,
@@ -34,7 +36,7 @@ pub struct Task {
 }
 
 const TASK_QUERY: &str = r#"
-    select t.id, t.job_id, t.reason, t.due_at, t.due_at < now() as overdue, t.claimed_by,
+    select t.id, t.job_id, j.number as job_number, t.reason, t.due_at, t.due_at < now() as overdue, t.claimed_by,
            t.claimed_at, t.customer_id, c.name as customer_name, c.phone as customer_phone,
            c.tier as customer_tier, j.technician_id, j.from_complaint, j.completed_at,
            (select count(*) from revisit_outcomes o where o.task_id = t.id) as outcomes

@@ -63,7 +63,7 @@ impl OpenDocument {
         }
         let author = Author {
             staff_id: Some(caller.staff_id),
-            device_token_id: Some(caller.device_token_id),
+            device_token_id: caller.device_token(),
         };
         let mut tx = app.db.begin().await?;
         let changes = candidate.new_changes().to_vec();

@@ -15,6 +15,8 @@ use super::write::{append_event, push_map, put_opt_str, put_time, required};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     pub kind: JobKind,
+    /// The job's number for people, given by the server (`FS-2026-00042`).
+    pub number: Option<String>,
     pub customer: CustomerSnapshot,
     pub complaint_origin: ComplaintOrigin,
     pub window_start: EpochMillis,
@@ -43,6 +45,9 @@ impl JobDocument {
         let mut doc = AutoCommit::new();
         doc.put(ROOT, root::SCHEMA_VERSION, schema::SCHEMA_VERSION)?;
         doc.put(ROOT, root::KIND, new_job.kind.as_str())?;
+        if let Some(number) = &new_job.number {
+            doc.put(ROOT, root::NUMBER, number.as_str())?;
+        }
 
         let snapshot = doc.put_object(ROOT, root::CUSTOMER, ObjType::Map)?;
         put_opt_str(

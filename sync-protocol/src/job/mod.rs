@@ -16,6 +16,7 @@
 //! // The server books the job for a dispatcher...
 //! let mut doc = JobDocument::create(&NewJob {
 //!     kind: JobKind::Repair,
+//!     number: Some("FS-2026-00042".into()),
 //!     customer: CustomerSnapshot {
 //!         id: None,
 //!         name: "Wang Fang".into(),

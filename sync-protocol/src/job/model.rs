@@ -12,6 +12,8 @@ pub struct JobDocument {
     /// Always 1 for documents this crate reads.
     pub schema_version: u64,
     pub kind: JobKind,
+    /// The job's number for people (`FS-2026-00042`); `None` in documents booked before numbers.
+    pub number: Option<String>,
     pub customer: CustomerSnapshot,
     pub complaint_origin: ComplaintOrigin,
     pub appointment: Appointment,

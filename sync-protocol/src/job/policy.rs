@@ -68,8 +68,9 @@ pub(crate) struct Write<'a> {
 }
 
 /// Root keys a dispatcher owns.
-const DISPATCHER_KEYS: [&str; 6] = [
+const DISPATCHER_KEYS: [&str; 7] = [
     root::KIND,
+    root::NUMBER,
     root::CUSTOMER,
     root::COMPLAINT_ORIGIN,
     root::APPOINTMENT,

@@ -33,6 +33,7 @@ impl JobDocument {
         Ok(JobDocument {
             schema_version,
             kind: word(&root.require(root::KIND)?, JobKind::parse, JobKind::ALL)?,
+            number: root.opt_string(root::NUMBER)?,
             customer: read_customer(&root.map(root::CUSTOMER)?)?,
             complaint_origin: match root.opt_map(root::COMPLAINT_ORIGIN)? {
                 Some(node) => read_complaint(&node)?,

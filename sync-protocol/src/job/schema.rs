@@ -13,6 +13,9 @@ pub mod root {
     pub const SCHEMA_VERSION: &str = "schema_version";
     /// Str: the job kind (dispatcher).
     pub const KIND: &str = "kind";
+    /// Str: the job's number for people, such as `FS-2026-00042` (server, at booking; older
+    /// documents have none).
+    pub const NUMBER: &str = "number";
     /// Map: snapshot of the customer when the job was booked (dispatcher).
     pub const CUSTOMER: &str = "customer";
     /// Map: whether the job came from a complaint (dispatcher).
@@ -29,9 +32,10 @@ pub mod root {
     pub const TIMELINE: &str = "timeline";
 
     /// Every root key of schema v1, for the ownership check's "unknown field" rule.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 10] = [
         SCHEMA_VERSION,
         KIND,
+        NUMBER,
         CUSTOMER,
         COMPLAINT_ORIGIN,
         APPOINTMENT,

@@ -29,6 +29,7 @@ pub fn sha(tag: &str) -> Sha256Hex {
 pub fn new_job() -> NewJob {
     NewJob {
         kind: JobKind::Repair,
+        number: Some("FS-2026-00042".into()),
         customer: CustomerSnapshot {
             id: Some("cust-42".into()),
             name: "Wang Fang".into(),

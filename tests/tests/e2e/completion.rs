@@ -56,6 +56,11 @@ async fn a_completed_visit_raises_one_event_feeds_the_live_screen_and_queues_a_r
     };
     assert_eq!(event.data["data"]["job_id"], job_id.as_str());
     assert_eq!(event.data["data"]["customer"]["name"], "王秀英");
+    assert_eq!(
+        event.data["data"]["job_number"], job["number"],
+        "webhook payloads carry the job number"
+    );
+    assert!(job["number"].as_str().unwrap().starts_with("FS-"));
 
     // Syncing the same document again, from a fresh tablet, raises nothing more.
     let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;

@@ -6,8 +6,10 @@
 use std::path::PathBuf;
 
 use harness::TestApp;
+use harness::images::gradient_jpeg;
 use harness::jobs::Crew;
 use harness::node::NodeClient;
+use harness::tablet::Tablet;
 use harness::visit::{Evidence, complete_visit};
 use serde_json::{Value, json};
 
@@ -531,4 +533,212 @@ async fn an_open_board_shows_a_job_completing_without_a_reload() {
     browser.finish().await;
     assert_eq!(after["shown"], true, "{after}");
     assert_eq!(after["navigations"], 0, "updated in place, not reloaded");
+}
+
+#[tokio::test]
+async fn a_dispatcher_books_a_job_that_a_tablet_completes_while_the_board_is_open() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.dispatcher.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let created = app
+        .post("/api/v1/customers")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"name": "王秀英", "phone": "13800000000", "address": "上海市徐汇区漕溪北路88号"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // A window around now on the office's clock (China Standard Time), within today.
+    let china = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let now = chrono::Utc::now().with_timezone(&china);
+    let day_start = now.date_naive().and_hms_opt(0, 0, 0).unwrap();
+    let day_end = now.date_naive().and_hms_opt(23, 59, 0).unwrap();
+    let from = (now.naive_local() - chrono::Duration::minutes(30)).max(day_start);
+    let to = (now.naive_local() + chrono::Duration::minutes(90)).min(day_end);
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "console-dispatch.mjs",
+        &[
+            &app.base_url,
+            "李娜",
+            PASSWORD,
+            "王秀英",
+            &crew.technician.staff.name,
+            &now.format("%Y-%m-%d").to_string(),
+            &from.format("%H:%M").to_string(),
+            &to.format("%H:%M").to_string(),
+            shots.to_str().unwrap(),
+        ],
+    );
+    let seen = browser.next_json().await;
+    let booked = &seen["booked"];
+    let number = booked["number"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the booking went through: {seen}"))
+        .to_owned();
+    let year = now.format("%Y").to_string();
+    assert_eq!(number, format!("FS-{year}-00001"), "{booked}");
+    assert!(
+        booked["confirmed"]
+            .as_str()
+            .unwrap()
+            .contains("王秀英 · 电话"),
+        "the confirmation is shown: {}",
+        booked["confirmed"]
+    );
+    assert!(booked["board"].as_str().unwrap().contains(&number));
+    // The API sees the same job, by its number, confirmed and assigned.
+    let (status, job) = app.job(&crew.dispatcher.token, &number).await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(job["confirmed"], true);
+    assert_eq!(job["technician_id"], crew.technician.staff.id.to_string());
+
+    // The technician's tablet: the job arrives by sync, is worked by its number, synced back.
+    let tablet = Tablet::new();
+    let login = tablet
+        .json(&[
+            "login",
+            "--server",
+            &app.base_url,
+            "--token",
+            &crew.technician.token,
+        ])
+        .await;
+    assert_eq!(login["checked"], true);
+    tablet.json(&["sync"]).await;
+    let listed = tablet.json(&["jobs"]).await;
+    assert_eq!(listed[0]["number"], number.as_str(), "{listed}");
+    tablet
+        .work_a_visit(
+            &number,
+            &gradient_jpeg(1200, 900, 21),
+            &gradient_jpeg(900, 1200, 22),
+        )
+        .await;
+    let synced = tablet.json(&["sync"]).await;
+    assert_eq!(synced["pending_uploads"], 0, "{synced}");
+    browser.send_line("go").await;
+    let done = browser.next_json().await;
+    browser.finish().await;
+    let done = &done["done"];
+    assert_eq!(
+        done["shown"], true,
+        "the open board shows it complete: {done}"
+    );
+    assert_eq!(done["navigations"], 0, "by itself, without a reload");
+    for size in ["laptop", "tablet"] {
+        let page = &done["pages"][size];
+        let text = page["text"].as_str().unwrap();
+        for expected in [
+            number.as_str(),
+            "已完成",
+            "更换了洗衣机进水阀，试机正常。",
+            "客厅地板",
+            "FS-0042",
+            "垃圾已带走",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected} on the job page: {text}"
+            );
+        }
+        let images = page["images"].as_array().unwrap();
+        assert!(images.len() >= 3, "signature, card, cleanup: {images:?}");
+        assert!(
+            images.iter().all(|i| i["loaded"] == true),
+            "every picture loads: {images:?}"
+        );
+        let serious: Vec<&Value> = page["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "axe on the job page ({size}): {serious:?}"
+        );
+    }
+    assert!(
+        done["display"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/display"),
+        "{}",
+        done["display"]
+    );
+    assert_eq!(done["dialogs"], json!([]));
+}
+
+#[tokio::test]
+async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app.admin(&crew).await;
+    fieldsync_server::auth::password::set(&app.database.pool, admin.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "console-admin.mjs",
+        &[
+            &app.base_url,
+            &admin.staff.name,
+            PASSWORD,
+            &crew.technician.staff.name,
+            shots.to_str().unwrap(),
+        ],
+    );
+    let seen = browser.next_json().await;
+    let issued = &seen["issued"];
+    let link = issued["link"].as_str().unwrap_or_else(|| panic!("{seen}"));
+    assert!(
+        link.starts_with(&format!("{}/console/invitation/", app.base_url)),
+        "{link}"
+    );
+    let serious: Vec<&Value> = issued["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(
+        serious.is_empty(),
+        "axe on the administration page: {serious:?}"
+    );
+    // The command as shown: `field login --server URL --token TOKEN`.
+    let command = issued["command"].as_str().unwrap();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(
+        words[..4],
+        ["field", "login", "--server", app.base_url.as_str()]
+    );
+    let tablet = Tablet::new();
+    let login = tablet.json(&words[1..]).await;
+    assert_eq!(login["checked"], true, "the issued token works: {login}");
+    tablet.json(&["sync"]).await;
+
+    browser.send_line("go").await;
+    let done = browser.next_json().await;
+    browser.finish().await;
+    let done = &done["done"];
+    assert!(
+        done["colleague_board"].as_str().unwrap().contains("周芳"),
+        "the invited dispatcher is signed in: {done}"
+    );
+    assert!(
+        done["link_again"]
+            .as_str()
+            .unwrap()
+            .contains("已使用或已过期"),
+        "the link works once: {done}"
+    );
+    assert!(done["admin"].as_str().unwrap().contains("已吊销"), "{done}");
+    let refused = tablet.refused(&["sync"]).await;
+    assert!(
+        refused.contains("token") || refused.contains("令牌"),
+        "a revoked tablet is refused: {refused}"
+    );
 }

@@ -1,0 +1,544 @@
+//! Administration (admins): the organisation's clock; the staff (add with a one-time link to
+//! set a password, change a role, disable, a new link); technicians' tablet tokens (issue, shown
+//! once with a QR code of the `field login` parameters; revoke); the fleet (each tablet's last
+//! sync and pending work); webhook endpoints (enable, disable, recent deliveries); recomputing
+//! tiers. Every form calls the same operation as the API.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Datelike;
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::Signed;
+use super::clock::Clock;
+use super::i18n::{self, Lang, Text};
+use super::layout::{Here, frame, refusal};
+use crate::directory::people::{self, Device, Member};
+use crate::directory::{Organisation, Role};
+use crate::error::ApiError;
+use crate::notifications::Endpoint;
+use crate::notifications::deliveries;
+use crate::state::AppState;
+use crate::sync::fleet;
+
+/// The address this server is reached at, as the admin's browser reached it: what a tablet
+/// and an invited colleague will use too.
+fn public_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| p.eq_ignore_ascii_case("https"))
+        .map_or("http", |_| "https");
+    format!("{scheme}://{host}")
+}
+
+fn when(clock: &Clock, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map_or_else(|| "—".to_owned(), |t| clock.show(t))
+}
+
+async fn admin_page(
+    app: &AppState,
+    signed: &Signed,
+    headers: &HeaderMap,
+    notice: Option<Markup>,
+    problem: Option<&ApiError>,
+) -> Result<Response, ApiError> {
+    let caller = &signed.0.caller;
+    let lang = Lang::of(headers);
+    let members = people::members(&app.db, caller).await?;
+    let devices = people::devices(&app.db, caller).await?;
+    let activity = fleet::list(&app.db, caller.organisation_id).await?;
+    let endpoints = Endpoint::list(&app.db, caller.organisation_id).await?;
+    let clock = Clock::of(app, caller, headers).await?;
+    let chosen = Organisation::utc_offset(&app.db, caller.organisation_id).await?;
+    let csrf = &signed.0.csrf_token;
+    let name_of = |id: Uuid| {
+        members
+            .iter()
+            .find(|m| m.id == id)
+            .map_or("—", |m| m.name.as_str())
+    };
+    let mut recent = Vec::new();
+    for endpoint in &endpoints {
+        recent.push(deliveries::log(&app.db, endpoint.id, None, 5).await?);
+    }
+    let year = chrono::Utc::now().with_timezone(&clock.offset).year();
+    let main = html! {
+        h1 { (lang.t(Text::Admin)) }
+        (refusal(lang, problem))
+        @if let Some(notice) = notice { (notice) }
+        section aria-labelledby="staff" {
+            h2 id="staff" { (lang.t(Text::Staff)) }
+            table.list {
+                thead { tr {
+                    th scope="col" { (lang.t(Text::Name)) }
+                    th scope="col" { (lang.t(Text::Role)) }
+                    th scope="col" { (lang.t(Text::Email)) }
+                    th scope="col" { (lang.t(Text::Status)) }
+                    th scope="col" { (lang.t(Text::Manage)) }
+                } }
+                tbody {
+                    @for m in &members { (member_row(lang, csrf, m, caller.staff_id)) }
+                }
+            }
+            form.admin method="post" action="/console/admin/staff" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::AddMember)) }
+                    label for="new-name" { (lang.t(Text::Name)) }
+                    input id="new-name" name="name" required maxlength="200";
+                    label for="new-role" { (lang.t(Text::Role)) }
+                    select id="new-role" name="role" {
+                        @for role in Role::ALL { option value=(role.as_str()) { (i18n::role(lang, role.as_str())) } }
+                    }
+                    label for="new-email" { (lang.t(Text::Email)) }
+                    input id="new-email" type="email" name="email" maxlength="320";
+                    button type="submit" { (lang.t(Text::Add)) }
+                }
+            }
+        }
+        section aria-labelledby="tablets" {
+            h2 id="tablets" { (lang.t(Text::Tablets)) }
+            form.admin method="post" action="/console/admin/tokens" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::IssueToken)) }
+                    label for="token-staff" { (lang.t(Text::Technician)) }
+                    select id="token-staff" name="staff_id" {
+                        @for m in members.iter().filter(|m| m.role == Role::Technician && m.disabled_at.is_none()) {
+                            option value=(m.id) { (m.name) }
+                        }
+                    }
+                    label for="device-name" { (lang.t(Text::DeviceName)) }
+                    input id="device-name" name="device_name" required maxlength="200";
+                    button type="submit" { (lang.t(Text::IssueToken)) }
+                }
+            }
+            table.list {
+                thead { tr {
+                    th scope="col" { (lang.t(Text::Name)) }
+                    th scope="col" { (lang.t(Text::DeviceName)) }
+                    th scope="col" { (lang.t(Text::LastSync)) }
+                    th scope="col" { (lang.t(Text::PendingWork)) }
+                    th scope="col" { (lang.t(Text::Status)) }
+                } }
+                tbody {
+                    @for d in &devices { (device_row(lang, csrf, &clock, d, name_of(d.staff_id), activity.iter().find(|a| a.device_token_id == d.id))) }
+                }
+            }
+        }
+        section aria-labelledby="clock" {
+            h2 id="clock" { (lang.t(Text::Clock)) }
+            form.admin method="post" action="/console/admin/clock" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::ClockExplained)) }
+                    label for="utc_offset" { "UTC±hh:mm" }
+                    input id="utc_offset" name="utc_offset" maxlength="6" pattern="[+-][0-9]{2}:[0-9]{2}"
+                        placeholder=(clock.label) value=(chosen.as_deref().unwrap_or_default());
+                    button type="submit" { (lang.t(Text::Save)) }
+                }
+            }
+        }
+        section aria-labelledby="webhooks" {
+            h2 id="webhooks" { (lang.t(Text::Webhooks)) }
+            @if endpoints.is_empty() { p.empty { "—" } }
+            @for (endpoint, log) in endpoints.iter().zip(&recent) {
+                div.endpoint {
+                    h3 { code { (endpoint.url) } " · " (endpoint.events.join(", ")) }
+                    p {
+                        @if endpoint.enabled {
+                            (lang.t(Text::Enabled))
+                        } @else {
+                            strong.warn { (lang.t(Text::Disabled)) } " · " (endpoint.disabled_reason.as_deref().unwrap_or_default())
+                        }
+                    }
+                    form.inline method="post" action={ "/console/admin/webhooks/" (endpoint.id) (if endpoint.enabled { "/disable" } else { "/enable" }) } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" { (if endpoint.enabled { lang.t(Text::Disable) } else { lang.t(Text::Enable) }) }
+                    }
+                    @if !log.is_empty() {
+                        table.list {
+                            thead { tr {
+                                th scope="col" { (lang.t(Text::Event)) }
+                                th scope="col" { (lang.t(Text::Status)) }
+                                th scope="col" { (lang.t(Text::Attempts)) }
+                                th scope="col" { (lang.t(Text::LastAttempt)) }
+                            } }
+                            tbody {
+                                @for d in log {
+                                    tr {
+                                        td { (d.event_type) }
+                                        td { (d.state) @if let Some(code) = d.last_status_code { " (HTTP " (code) ")" } }
+                                        td { (d.attempts) }
+                                        td { (when(&clock, d.last_attempt_at)) @if let Some(e) = &d.last_error { " · " (e) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="tiers" {
+            h2 id="tiers" { (lang.t(Text::Tiers)) }
+            form.admin method="post" action="/console/admin/tiers" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="period" value=(year);
+                p { (lang.t(Text::TiersExplained)) }
+                button type="submit" { (lang.t(Text::Recompute)) " " (year) }
+            }
+        }
+    };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let title = lang.t(Text::Admin);
+    Ok((
+        status,
+        Html(frame(lang, Here::Admin, title, Some(&signed.0), main).into_string()),
+    )
+        .into_response())
+}
+
+fn member_row(lang: Lang, csrf: &str, m: &Member, me: Uuid) -> Markup {
+    let base = format!("/console/admin/staff/{}", m.id);
+    let active = m.disabled_at.is_none();
+    html! {
+        tr {
+            td { (m.name) }
+            td { (i18n::role(lang, m.role.as_str())) }
+            td { (m.email.as_deref().unwrap_or("—")) }
+            td {
+                @if !active { strong.warn { (lang.t(Text::Disabled)) } }
+                @else if m.role != Role::Technician && !m.has_password { (lang.t(Text::NoPasswordYet)) }
+                @else { (lang.t(Text::Enabled)) }
+            }
+            td.row-actions {
+                @if active && m.id != me {
+                    @if m.role != Role::Technician {
+                        form.inline method="post" action={ (base) "/role" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label.visually-hidden for={ "role-" (m.id) } { (lang.t(Text::Role)) " " (m.name) }
+                            select id={ "role-" (m.id) } name="role" {
+                                @for role in [Role::Admin, Role::Dispatcher, Role::Revisit] {
+                                    option value=(role.as_str()) selected[role == m.role] { (i18n::role(lang, role.as_str())) }
+                                }
+                            }
+                            button type="submit" { (lang.t(Text::Save)) }
+                        }
+                        form.inline method="post" action={ (base) "/link" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" aria-label={ (lang.t(Text::NewLink)) " " (m.name) } { (lang.t(Text::NewLink)) }
+                        }
+                    }
+                    form.inline method="post" action={ (base) "/disable" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button.danger type="submit" aria-label={ (lang.t(Text::Disable)) " " (m.name) } { (lang.t(Text::Disable)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn device_row(
+    lang: Lang,
+    csrf: &str,
+    clock: &Clock,
+    d: &Device,
+    owner: &str,
+    activity: Option<&fleet::DeviceActivity>,
+) -> Markup {
+    html! {
+        tr {
+            td { (owner) }
+            td { (d.device_name) }
+            td { (when(clock, activity.and_then(|a| a.last_synced_at))) }
+            td {
+                @match activity.and_then(|a| a.reported_at.map(|at| (a.pending_changes.unwrap_or(0), a.pending_uploads.unwrap_or(0), at))) {
+                    Some((changes, uploads, at)) => { (changes) " / " (uploads) " (" (clock.show(at)) ")" }
+                    None => { "—" }
+                }
+            }
+            td {
+                @if d.revoked_at.is_some() {
+                    (lang.t(Text::Revoked))
+                } @else {
+                    form.inline method="post" action={ "/console/admin/tokens/" (d.id) "/revoke" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button.danger type="submit" aria-label={ (lang.t(Text::Revoke)) " " (d.device_name) } { (lang.t(Text::Revoke)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A QR code of `text`, as inline SVG (drawn here; no script, no image request).
+fn qr(text: &str) -> Markup {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .build();
+            // Only the <svg> element: the XML declaration does not belong inside HTML.
+            let start = svg.find("<svg").unwrap_or(0);
+            html! { div.qr role="img" aria-label="QR" { (PreEscaped(&svg[start..])) } }
+        }
+        Err(_) => html! {},
+    }
+}
+
+pub async fn page(State(app): State<AppState>, signed: Signed, headers: HeaderMap) -> Response {
+    let shown = admin_page(&app, &signed, &headers, None, None).await;
+    super::job::answer(shown, &signed, &headers)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdminForm {
+    csrf: String,
+    name: Option<String>,
+    role: Option<String>,
+    email: Option<String>,
+    staff_id: Option<Uuid>,
+    device_name: Option<String>,
+    utc_offset: Option<String>,
+    period: Option<String>,
+}
+
+fn role_of(text: Option<&str>) -> Result<Role, ApiError> {
+    Role::ALL
+        .into_iter()
+        .find(|r| Some(r.as_str()) == text)
+        .ok_or_else(|| ApiError::BadRequest("choose a role".into()))
+}
+
+/// Answers a form: the admin page with `notice` (what was done, shown once), or the refusal.
+async fn after(
+    app: &AppState,
+    signed: &Signed,
+    headers: &HeaderMap,
+    done: Result<Option<Markup>, ApiError>,
+) -> Response {
+    match done {
+        Ok(None) => Redirect::to("/console/admin").into_response(),
+        Ok(Some(notice)) => super::job::answer(
+            admin_page(app, signed, headers, Some(notice), None).await,
+            signed,
+            headers,
+        ),
+        Err(refused @ (ApiError::BadRequest(_) | ApiError::Conflict(_))) => super::job::answer(
+            admin_page(app, signed, headers, None, Some(&refused)).await,
+            signed,
+            headers,
+        ),
+        Err(e) => super::job::answer(Err(e), signed, headers),
+    }
+}
+
+pub async fn add_member(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let done = async {
+        let role = role_of(form.role.as_deref())?;
+        let name = form.name.as_deref().unwrap_or_default();
+        let (member, link) =
+            people::add(&app.db, &signed.0.caller, name, role, form.email.as_deref()).await?;
+        Ok(Some(match link {
+            Some(token) => invitation_notice(lang, &member.name, &public_url(&headers), &token),
+            None => {
+                html! { p.notice role="status" { (member.name) " · " (lang.t(Text::Recorded)) } }
+            }
+        }))
+    };
+    after(&app, &signed, &headers, done.await).await
+}
+
+fn invitation_notice(lang: Lang, name: &str, base: &str, token: &str) -> Markup {
+    let link = format!("{base}/console/invitation/{token}");
+    html! {
+        div.notice role="status" {
+            p { (lang.t(Text::InvitationFor)) " " strong { (name) } ":" }
+            p { code.secret { (link) } }
+            p { (lang.t(Text::ShownOnce)) }
+        }
+    }
+}
+
+pub async fn member_action(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let caller = &signed.0.caller;
+    let done = async {
+        match action.as_str() {
+            "role" => {
+                people::set_role(&app.db, caller, id, role_of(form.role.as_deref())?).await?;
+                Ok(None)
+            }
+            "disable" => {
+                people::disable(&app.db, caller, id).await?;
+                Ok(None)
+            }
+            "link" => {
+                let token = people::invite_again(&app.db, caller, id).await?;
+                let name = people::members(&app.db, caller)
+                    .await?
+                    .into_iter()
+                    .find(|m| m.id == id)
+                    .map(|m| m.name)
+                    .unwrap_or_default();
+                Ok(Some(invitation_notice(
+                    lang,
+                    &name,
+                    &public_url(&headers),
+                    &token,
+                )))
+            }
+            _ => Err(ApiError::NotFound),
+        }
+    };
+    after(&app, &signed, &headers, done.await).await
+}
+
+pub async fn issue_token(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let done = async {
+        let staff = form
+            .staff_id
+            .ok_or_else(|| ApiError::BadRequest("choose a technician".into()))?;
+        let device = form.device_name.as_deref().unwrap_or_default();
+        let issued = people::issue_device_token(&app.db, &signed.0.caller, staff, device).await?;
+        let server = public_url(&headers);
+        let command = format!("field login --server {server} --token {}", issued.token);
+        // What a tablet app scans: the same two parameters as the command.
+        let scanned = format!(
+            "fieldsync:login?server={}&token={}",
+            percent(&server),
+            issued.token
+        );
+        Ok(Some(html! {
+            div.notice role="status" {
+                p { (lang.t(Text::TokenIssued)) " " strong { (device) } }
+                (qr(&scanned))
+                p { code.secret { (command) } }
+                p { (lang.t(Text::ShownOnce)) }
+            }
+        }))
+    };
+    after(&app, &signed, &headers, done.await).await
+}
+
+/// `text` with everything but unreserved URL characters percent-encoded.
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let done =
+        crate::auth::DeviceToken::revoke_in_organisation(&app.db, &signed.0.caller, id).await;
+    after(&app, &signed, &headers, done.map(|()| None)).await
+}
+
+pub async fn set_clock(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let text = form.utc_offset.as_deref().unwrap_or_default().trim();
+    let done = Organisation::set_utc_offset(&app.db, &signed.0.caller, text).await;
+    after(&app, &signed, &headers, done.map(|()| None)).await
+}
+
+pub async fn switch_webhook(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let done = match action.as_str() {
+        "enable" => Endpoint::switch(&app.db, &signed.0.caller, id, true).await,
+        "disable" => Endpoint::switch(&app.db, &signed.0.caller, id, false).await,
+        _ => Err(ApiError::NotFound),
+    };
+    after(&app, &signed, &headers, done.map(|_| None)).await
+}
+
+pub async fn recompute_tiers(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let period = form.period.clone().unwrap_or_default();
+    let done = crate::tiers::recompute(&app.db, &signed.0.caller, &period)
+        .await
+        .map(|rows| {
+            Some(html! {
+                p.notice role="status" { (lang.t(Text::Recompute)) " " (period) ": " (rows.len()) }
+            })
+        });
+    after(&app, &signed, &headers, done).await
+}

@@ -56,7 +56,7 @@ for (const [size, viewport] of [['laptop', { width: 1366, height: 860 }], ['tabl
   await page.waitForURL('**/console/revisits');
   await visit(page, 'revisits', size);
 
-  await page.click('table.queue tbody a');
+  await page.click('table.queue tbody a.task');
   await page.waitForURL('**/console/revisits/*');
   await visit(page, 'revisit-task', size);
 

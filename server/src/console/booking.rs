@@ -57,7 +57,13 @@ async fn form_page(
     let lang = Lang::of(headers);
     let clock = Clock::of(app, caller, headers).await?;
     let words = query.q.as_deref().unwrap_or_default().trim();
-    let found = customers::search(&app.db, caller, words, 20).await?;
+    let mut found = customers::search(&app.db, caller, words, 20).await?;
+    // The customer already chosen (from their page, or before a refusal) stays on offer.
+    if let Some(chosen) = query.customer
+        && !found.iter().any(|c| c.id == chosen)
+    {
+        found.insert(0, customers::find(&app.db, caller, chosen).await?);
+    }
     let technicians: Vec<Staff> = Staff::list(&app.db, caller.organisation_id)
         .await?
         .into_iter()

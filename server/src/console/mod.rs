@@ -5,9 +5,11 @@
 //! script runs inline (the Content-Security-Policy forbids it).
 
 mod admin;
+mod analysis;
 mod board;
 mod booking;
 mod clock;
+mod customers;
 mod i18n;
 mod invitation;
 mod job;
@@ -60,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/jobs/{id}/{action}", axum::routing::post(job::act))
         .route("/console/revisits", get(revisits::page))
+        .route("/console/revisits/export.csv", get(revisits::export))
         .route("/console/revisits/{id}", get(revisits::task))
         .route(
             "/console/revisits/{id}/claim",
@@ -69,6 +72,14 @@ pub fn routes() -> Router<AppState> {
             "/console/revisits/{id}/outcome",
             axum::routing::post(revisits::outcome),
         )
+        .route(
+            "/console/customers",
+            get(customers::list).post(customers::add),
+        )
+        .route("/console/customers/new", get(customers::new))
+        .route("/console/customers/{id}", get(customers::show))
+        .route("/console/analysis", get(analysis::page))
+        .route("/console/analysis.csv", get(analysis::csv))
         .route("/console/admin", get(admin::page))
         .route(
             "/console/admin/staff",

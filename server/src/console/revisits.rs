@@ -4,24 +4,54 @@
 //! independence rule refuses here exactly as there, with the same message, shown in place.
 
 use axum::Form;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::Signed;
+use super::clock::Clock;
 use super::i18n::{self, Lang, Text};
 use super::layout::{Here, frame, refusal};
 use crate::error::ApiError;
+use crate::revisits::archive;
 use crate::revisits::desk::{self, NewOutcome};
 use crate::revisits::queue::{self, Task};
 use crate::state::AppState;
 
-fn due(lang: Lang, task: &Task) -> Markup {
+/// The desk's filters, by the word in `?filter=`.
+const FILTERS: [(&str, Text); 5] = [
+    ("", Text::AllOpen),
+    ("today", Text::DueToday),
+    ("overdue", Text::Overdue),
+    ("key", Text::KeyCustomers),
+    ("complaints", Text::Complaints),
+];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeskQuery {
+    #[serde(default)]
+    filter: String,
+}
+
+fn keep(filter: &str, task: &Task, clock: &Clock) -> bool {
+    match filter {
+        "today" => task.due_at.with_timezone(&clock.offset).date_naive() <= clock.today(),
+        "overdue" => task.overdue,
+        "key" => matches!(
+            task.customer_tier.as_deref(),
+            Some("key" | "stars_4" | "stars_5")
+        ),
+        "complaints" => task.from_complaint,
+        _ => true,
+    }
+}
+
+fn due(lang: Lang, clock: &Clock, task: &Task) -> Markup {
     html! {
-        time datetime=(task.due_at.to_rfc3339()) { (task.due_at.format("%Y-%m-%d %H:%M UTC")) }
+        time datetime=(task.due_at.to_rfc3339()) { (clock.show(task.due_at)) }
         @if task.overdue {
             " " strong.badge { (lang.t(Text::Overdue)) }
         }
@@ -32,15 +62,27 @@ async fn queue_page(
     app: &AppState,
     signed: &Signed,
     headers: &HeaderMap,
+    filter: &str,
     problem: Option<&ApiError>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(headers);
     let me = signed.0.caller.staff_id;
-    let mut tasks = queue::list(&app.db, &signed.0.caller, "open", 200, None).await?;
+    let clock = Clock::of(app, &signed.0.caller, headers).await?;
+    let mut tasks = queue::list(&app.db, &signed.0.caller, "open", 1000, None).await?;
+    tasks.retain(|t| keep(filter, t, &clock));
     // Overdue first, then by due time (the list comes by due time).
     tasks.sort_by_key(|t| (!t.overdue, t.due_at));
     let main = html! {
-        h1 { (lang.t(Text::Revisits)) }
+        div.board-head {
+            h1 { (lang.t(Text::Revisits)) }
+            a.download href="/console/revisits/export.csv" download { (lang.t(Text::ExportCsv)) }
+        }
+        nav.filters aria-label=(lang.t(Text::Filter)) {
+            @for (word, text) in FILTERS {
+                a href={ "/console/revisits" @if !word.is_empty() { "?filter=" (word) } }
+                    aria-current=[(word == filter).then_some("page")] { (lang.t(text)) }
+            }
+        }
         (refusal(lang, problem))
         @if tasks.is_empty() {
             p.empty { (lang.t(Text::NoRevisits)) }
@@ -49,6 +91,7 @@ async fn queue_page(
                 thead {
                     tr {
                         th scope="col" { (lang.t(Text::Due)) }
+                        th scope="col" { (lang.t(Text::Job)) }
                         th scope="col" { (lang.t(Text::Customer)) }
                         th scope="col" { (lang.t(Text::Phone)) }
                         th scope="col" { (lang.t(Text::Reason)) }
@@ -58,9 +101,10 @@ async fn queue_page(
                 tbody {
                     @for task in &tasks {
                         tr class=[task.overdue.then_some("overdue")] {
-                            td { (due(lang, task)) }
+                            td { (due(lang, &clock, task)) }
+                            td { a href=(super::job::link(task.job_id)) { (task.job_number.as_deref().unwrap_or("—")) } }
                             td {
-                                a href={ "/console/revisits/" (task.id) } {
+                                a.task href={ "/console/revisits/" (task.id) } {
                                     (task.customer_name.as_deref().unwrap_or("—"))
                                 }
                             }
@@ -107,12 +151,35 @@ fn answer(result: Result<Response, ApiError>, signed: &Signed, headers: &HeaderM
     }
 }
 
-pub async fn page(State(app): State<AppState>, signed: Signed, headers: HeaderMap) -> Response {
+pub async fn page(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Query(query): Query<DeskQuery>,
+) -> Response {
     answer(
-        queue_page(&app, &signed, &headers, None).await,
+        queue_page(&app, &signed, &headers, &query.filter, None).await,
         &signed,
         &headers,
     )
+}
+
+/// The archive of outcomes as CSV (the same as `GET /api/v1/revisits/export`), to download.
+pub async fn export(State(app): State<AppState>, signed: Signed, headers: HeaderMap) -> Response {
+    match archive::outcomes(&app.db, &signed.0.caller, None, None).await {
+        Ok(rows) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"revisit-outcomes.csv\"",
+                ),
+            ],
+            archive::to_csv(&rows),
+        )
+            .into_response(),
+        Err(e) => answer(Err(e), &signed, &headers),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,7 +201,7 @@ pub async fn claim(
         Ok(_) => Redirect::to(&format!("/console/revisits/{id}")).into_response(),
         // Refusals (the independence rule, someone else's claim) in place, on the queue.
         Err(refused @ (ApiError::Forbidden(_) | ApiError::Conflict(_))) => answer(
-            queue_page(&app, &signed, &headers, Some(&refused)).await,
+            queue_page(&app, &signed, &headers, "", Some(&refused)).await,
             &signed,
             &headers,
         ),
@@ -151,6 +218,7 @@ async fn task_page(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(headers);
+    let clock = Clock::of(app, &signed.0.caller, headers).await?;
     let (task, outcomes) = queue::show(&app.db, &signed.0.caller, id).await?;
     let mine = task.claimed_by == Some(signed.0.caller.staff_id);
     let yes_no = |value: Option<bool>| match value {
@@ -164,7 +232,13 @@ async fn task_page(
         dl.facts {
             dt { (lang.t(Text::Phone)) } dd { (task.customer_phone.as_deref().unwrap_or("—")) }
             dt { (lang.t(Text::Reason)) } dd { (i18n::reason(lang, &task.reason)) }
-            dt { (lang.t(Text::Due)) } dd { (due(lang, &task)) }
+            dt { (lang.t(Text::Due)) } dd { (due(lang, &clock, &task)) }
+            dt { (lang.t(Text::Job)) }
+            dd {
+                a href=(super::job::link(task.job_id)) { (task.job_number.as_deref().unwrap_or("—")) }
+                @if let Some(done) = task.completed_at { " · " (lang.t(Text::CompletedAt)) " " (clock.show(done)) }
+                @if task.from_complaint { " · " (lang.t(Text::Complaint)) }
+            }
         }
         h2 { (lang.t(Text::Outcomes)) }
         @if outcomes.is_empty() {
@@ -174,7 +248,7 @@ async fn task_page(
             @for outcome in &outcomes {
                 li {
                     strong { (outcome.recorded_by_name) } " · "
-                    time datetime=(outcome.recorded_at.to_rfc3339()) { (outcome.recorded_at.format("%Y-%m-%d %H:%M UTC")) }
+                    time datetime=(outcome.recorded_at.to_rfc3339()) { (clock.show(outcome.recorded_at)) }
                     " · " (lang.t(Text::Reached)) ": " (yes_no(Some(outcome.reached)))
                     " · " (lang.t(Text::ProblemSolved)) ": " (yes_no(outcome.problem_solved))
                     @if let Some(score) = outcome.satisfaction { " · " (lang.t(Text::Satisfaction)) ": " (score) }

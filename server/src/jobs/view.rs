@@ -122,6 +122,25 @@ pub async fn job_file(
     Ok((view, read))
 }
 
+/// Customer `customer`'s jobs, newest window first (at most `limit`), for the office.
+pub async fn of_customer(
+    db: &sqlx::PgPool,
+    caller: &Caller,
+    customer: Uuid,
+    limit: i64,
+) -> Result<Vec<JobRow>, ApiError> {
+    caller.require(&crate::directory::customers::READERS)?;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {JOB_COLUMNS} from jobs where organisation_id = $1 and customer_id = $2
+         order by window_start desc, id limit $3"
+    )))
+    .bind(caller.organisation_id)
+    .bind(customer)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
 /// The document's timeline `events`, each with the server time of the change that added it.
 fn timeline(
     doc: &Automerge,

@@ -14,6 +14,7 @@ pub struct ArchivedOutcome {
     pub id: Uuid,
     pub task_id: Uuid,
     pub job_id: Uuid,
+    pub job_number: Option<String>,
     pub reason: String,
     pub customer_name: Option<String>,
     pub customer_phone: Option<String>,
@@ -37,7 +38,7 @@ pub async fn outcomes(
 ) -> Result<Vec<ArchivedOutcome>, ApiError> {
     caller.require(&[Role::Revisit, Role::Dispatcher, Role::Admin])?;
     Ok(sqlx::query_as(
-        r#"select o.id, o.task_id, t.job_id, t.reason, c.name as customer_name,
+        r#"select o.id, o.task_id, t.job_id, j.number as job_number, t.reason, c.name as customer_name,
                   c.phone as customer_phone, j.completed_at, tech.name as technician,
                   o.recorded_at, s.name as recorded_by_name, o.reached, o.problem_solved,
                   o.satisfaction, o.suggestions, o.notes
@@ -62,7 +63,7 @@ pub async fn outcomes(
 /// The outcomes as CSV, a header line first.
 pub fn to_csv(rows: &[ArchivedOutcome]) -> String {
     let mut csv = String::from(
-        "outcome_id,task_id,job_id,reason,customer,customer_phone,job_completed_at,technician,\
+        "outcome_id,task_id,job_id,job_number,reason,customer,customer_phone,job_completed_at,technician,\
          recorded_at,recorded_by,reached,problem_solved,satisfaction,suggestions,notes\n",
     );
     for o in rows {
@@ -70,6 +71,7 @@ pub fn to_csv(rows: &[ArchivedOutcome]) -> String {
             o.id.to_string(),
             o.task_id.to_string(),
             o.job_id.to_string(),
+            o.job_number.clone().unwrap_or_default(),
             o.reason.clone(),
             o.customer_name.clone().unwrap_or_default(),
             o.customer_phone.clone().unwrap_or_default(),
@@ -97,7 +99,7 @@ pub fn to_csv(rows: &[ArchivedOutcome]) -> String {
 
 /// A CSV cell: quoted when it holds a separator, and a text a spreadsheet would take for a
 /// formula (`=`, `+`, `-`, `@`) starts with an apostrophe, so a note cannot run as one.
-fn csv_cell(text: &str) -> String {
+pub fn csv_cell(text: &str) -> String {
     let guarded;
     let text = if text.starts_with(['=', '+', '-', '@']) {
         guarded = format!("'{text}");

@@ -2,6 +2,7 @@
 //! customers also on a schedule. Made by someone who did not handle the job; outcomes are
 //! recorded and archived, append-only.
 
+pub mod analysis;
 pub mod archive;
 pub mod desk;
 pub mod policy;

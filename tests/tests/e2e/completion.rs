@@ -244,6 +244,7 @@ async fn the_jobs_technician_cannot_revisit_it_and_outcomes_are_append_only() {
     let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
     let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
     assert_eq!(cell("job_id"), job["id"].as_str().unwrap());
+    assert_eq!(cell("job_number"), job["number"].as_str().unwrap());
     assert_eq!(cell("reason"), "completed_job");
     assert_eq!(cell("customer"), "王秀英");
     assert_eq!(cell("technician"), "张伟");

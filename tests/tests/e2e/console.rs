@@ -304,6 +304,64 @@ async fn console_pages_are_guarded_like_the_api() {
     .unwrap();
     assert_eq!(session_hashes, 1, "the session is stored as a hash only");
 
+    // Another organisation's job answers exactly like one that does not exist: its page, its
+    // files, its evidence, its forms (with a valid form token) and its job number.
+    let other = app.crew("别家家电维修").await;
+    // Its third job: this organisation has only two, so the number names nothing here.
+    app.book(&other, None).await;
+    app.book(&other, None).await;
+    let foreign = app.book(&other, Some(other.technician.staff.id)).await;
+    let foreign_id = foreign["id"].as_str().unwrap();
+    let foreign_number = foreign["number"].as_str().unwrap();
+    let missing = uuid::Uuid::new_v4().to_string();
+    let token = Browser::form_token(dispatcher.get("/console/board").await).await;
+    let mut answers = Vec::new();
+    for id in [foreign_id, missing.as_str()] {
+        let page = dispatcher.get(&format!("/console/jobs/{id}")).await;
+        answers.push((page.status().as_u16(), page.text().await.unwrap()));
+        for path in [
+            format!("/console/jobs/{id}/evidence"),
+            format!("/console/jobs/{id}/files/{}/display", "0".repeat(64)),
+        ] {
+            assert_eq!(dispatcher.get(&path).await.status(), 404, "{path}");
+        }
+        let cancelled = dispatcher
+            .post(
+                &format!("/console/jobs/{id}/cancel"),
+                &[("csrf", &token), ("reason", "试探")],
+            )
+            .await;
+        assert_eq!(cancelled.status(), 404, "a form for {id}");
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a stranger's job is not found, like a missing one"
+    );
+    assert_eq!(answers[0].0, 404);
+    assert_eq!(
+        dispatcher
+            .get(&format!("/console/jobs/{foreign_number}"))
+            .await
+            .status(),
+        404,
+        "numbers are per organisation"
+    );
+    let (_, untouched) = app.job(&other.dispatcher.token, foreign_id).await;
+    assert_ne!(untouched["status"], "cancelled");
+    // A dispatcher's form without its token is refused before anything happens.
+    let own = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let unforged = dispatcher
+        .post(
+            &format!("/console/jobs/{}/cancel", own["id"].as_str().unwrap()),
+            &[("csrf", "forged"), ("reason", "试探")],
+        )
+        .await;
+    assert_eq!(unforged.status(), 403);
+    let (_, own_view) = app
+        .job(&crew.dispatcher.token, own["id"].as_str().unwrap())
+        .await;
+    assert_ne!(own_view["status"], "cancelled");
+
     // Signing out needs the session's form token; then the session is over server-side.
     let refused = dispatcher
         .post("/console/sign-out", &[("csrf", "wrong")])
@@ -427,8 +485,17 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
     );
     let desk = caller.get("/console/revisits").await.text().await.unwrap();
     assert!(desk.contains("王秀英"), "{desk}");
-    let at = desk.find("/console/revisits/").unwrap() + "/console/revisits/".len();
-    let task: String = desk[at..].chars().take(36).collect();
+    // The first task's link (the export link is not one).
+    let task: String = desk
+        .match_indices("/console/revisits/")
+        .map(|(at, found)| {
+            desk[at + found.len()..]
+                .chars()
+                .take(36)
+                .collect::<String>()
+        })
+        .find(|id| uuid::Uuid::parse_str(id).is_ok())
+        .unwrap();
     let token = {
         let at = desk.find(r#"name="csrf" value=""#).unwrap() + 19;
         desk[at..].split('"').next().unwrap().to_owned()
@@ -741,4 +808,54 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
         refused.contains("token") || refused.contains("令牌"),
         "a revoked tablet is refused: {refused}"
     );
+}
+
+#[tokio::test]
+async fn a_revisit_caller_records_an_outcome_exports_it_and_reads_the_month_in_chromium() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "console-revisit.mjs",
+        &[&app.base_url, "刘芳", PASSWORD, shots.to_str().unwrap()],
+    );
+    let seen = browser.next_json().await;
+    browser.finish().await;
+    // The only task comes from a completed job, not a complaint: the filter shows none.
+    assert!(
+        seen["complaints"]
+            .as_str()
+            .unwrap()
+            .contains("没有待回访的工单"),
+        "{seen}"
+    );
+    let desk = seen["pages"]["revisit-desk"]["text"].as_str().unwrap();
+    assert!(desk.contains("王秀英") && desk.contains("FS-"), "{desk}");
+    let outcome = seen["pages"]["revisit-outcome"]["text"].as_str().unwrap();
+    assert!(outcome.contains("希望周末也能上门"), "{outcome}");
+    let csv = seen["csv"].as_str().unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.contains("希望周末也能上门") && csv.contains("刘芳"),
+        "{csv}"
+    );
+    let analysis = seen["pages"]["analysis"]["text"].as_str().unwrap();
+    for expected in ["已回访\n1", "问题未解决", "希望周末也能上门", "张伟"] {
+        assert!(analysis.contains(expected), "{expected}: {analysis}");
+    }
+    let charts = seen["charts"].as_array().unwrap();
+    assert_eq!(charts.len(), 2, "{charts:?}");
+    assert!(charts[1].as_str().unwrap().contains("4.0"), "{charts:?}");
+    for (name, page) in seen["pages"].as_object().unwrap() {
+        let serious: Vec<&Value> = page["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(serious.is_empty(), "axe on {name}: {serious:?}");
+    }
 }

@@ -70,7 +70,17 @@ await admin.goto(`${base}/console/admin`);
 await admin.click('button[aria-label="吊销 张伟的平板"]');
 await admin.waitForURL('**/console/admin');
 const after = await admin.innerText('main');
+// A webhook to an address inside the network is refused in place, with the reason.
+await admin.fill('#webhook-url', 'http://127.0.0.1:9/hook');
+await admin.click('form[action="/console/admin/webhooks"] button[type=submit]');
+await admin.waitForSelector('main .problem');
+const webhookRefused = await admin.innerText('main .problem');
+// The revisit policy: complaint jobs called back within 12 hours.
+await admin.fill('#complaint_due_hours', '12');
+await admin.click('form[action="/console/admin/policy"] button[type=submit]');
+await admin.waitForURL('**/console/admin');
+const complaintHours = await admin.inputValue('#complaint_due_hours');
 await browser.close();
-console.log(JSON.stringify({ done: { colleague_board: colleagueBoard, link_again: linkAgain, admin: after } }));
+console.log(JSON.stringify({ done: { colleague_board: colleagueBoard, link_again: linkAgain, admin: after, webhook_refused: webhookRefused, complaint_hours: complaintHours } }));
 await lines.next();
 process.exit(0);

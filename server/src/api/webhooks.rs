@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::directory::Role;
 use crate::error::ApiError;
 use crate::notifications::deliveries::{self, DeliveryRecord, Replay};
-use crate::notifications::endpoints::{Endpoint, Invalid, NewEndpoint};
+use crate::notifications::endpoints::{Endpoint, NewEndpoint};
 use crate::state::AppState;
 
 /// The webhook routes, to merge into the server's router.
@@ -55,12 +55,13 @@ async fn create(
     caller: Caller,
     AppJson(request): AppJson<NewEndpoint>,
 ) -> Result<(StatusCode, AppJson<Created>), ApiError> {
-    caller.require(&[Role::Admin])?;
-    let request = request
-        .validate(state.webhooks.allow_private_targets)
-        .await
-        .map_err(|e: Invalid| ApiError::BadRequest(e.to_string()))?;
-    let (endpoint, secret) = Endpoint::create(&state.db, caller.organisation_id, &request).await?;
+    let (endpoint, secret) = Endpoint::register(
+        &state.db,
+        &caller,
+        state.webhooks.allow_private_targets,
+        request,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         AppJson(Created {
@@ -140,26 +141,7 @@ async fn replay(
             ));
         }
     };
-    let endpoint = Endpoint::find(&state.db, caller.organisation_id, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !endpoint.enabled {
-        return Err(ApiError::Conflict(format!(
-            "the endpoint is disabled ({}); enable it (POST /api/v1/webhooks/{id}/enable), then replay",
-            endpoint
-                .disabled_reason
-                .as_deref()
-                .unwrap_or("no reason recorded")
-        )));
-    }
-    let queued = deliveries::replay(&state.db, caller.organisation_id, id, which).await?;
-    if queued == 0 && matches!(which, Replay::Event(_)) {
-        return Err(ApiError::Unprocessable(
-            "no such event in your organisation of a type this endpoint subscribes to; check the \
-             event id and the endpoint's events"
-                .to_owned(),
-        ));
-    }
+    let queued = Endpoint::replay(&state.db, &caller, id, which).await?;
     Ok((StatusCode::ACCEPTED, AppJson(json!({ "queued": queued }))))
 }
 

@@ -71,6 +71,8 @@ async fn admin_page(
         recent.push(deliveries::log(&app.db, endpoint.id, None, 5).await?);
     }
     let year = chrono::Utc::now().with_timezone(&clock.offset).year();
+    let policy = crate::revisits::policy::get(&app.db, caller).await?;
+    let rules = crate::tiers::rules::get(&app.db, caller).await?;
     let main = html! {
         h1 { (lang.t(Text::Admin)) }
         (refusal(lang, problem))
@@ -150,6 +152,18 @@ async fn admin_page(
         }
         section aria-labelledby="webhooks" {
             h2 id="webhooks" { (lang.t(Text::Webhooks)) }
+            form.admin method="post" action="/console/admin/webhooks" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::RegisterEndpoint)) }
+                    label for="webhook-url" { "URL (https://…)" }
+                    input id="webhook-url" type="url" name="url" required maxlength="2000";
+                    @for kind in crate::notifications::EVENT_TYPES {
+                        label { input type="checkbox" name="events" value=(kind) checked; " " (kind) }
+                    }
+                    button type="submit" { (lang.t(Text::Add)) }
+                }
+            }
             @if endpoints.is_empty() { p.empty { "—" } }
             @for (endpoint, log) in endpoints.iter().zip(&recent) {
                 div.endpoint {
@@ -164,6 +178,14 @@ async fn admin_page(
                     form.inline method="post" action={ "/console/admin/webhooks/" (endpoint.id) (if endpoint.enabled { "/disable" } else { "/enable" }) } {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" { (if endpoint.enabled { lang.t(Text::Disable) } else { lang.t(Text::Enable) }) }
+                    }
+                    @if endpoint.enabled {
+                        form.inline method="post" action={ "/console/admin/webhooks/" (endpoint.id) "/replay" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label for={ "since-" (endpoint.id) } { (lang.t(Text::ReplaySince)) }
+                            input id={ "since-" (endpoint.id) } type="date" name="since" required value=(clock.today());
+                            button type="submit" { (lang.t(Text::Replay)) }
+                        }
                     }
                     @if !log.is_empty() {
                         table.list {
@@ -188,8 +210,44 @@ async fn admin_page(
                 }
             }
         }
+        section aria-labelledby="policy" {
+            h2 id="policy" { (lang.t(Text::RevisitPolicy)) }
+            form.admin method="post" action="/console/admin/policy" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::RevisitPolicy)) }
+                    label for="complaint_due_hours" { (lang.t(Text::ComplaintDueHours)) }
+                    input id="complaint_due_hours" type="number" min="1" name="complaint_due_hours" value=(policy.complaint_due_hours) required;
+                    label for="regular_due_hours" { (lang.t(Text::RegularDueHours)) }
+                    input id="regular_due_hours" type="number" min="1" name="regular_due_hours" value=(policy.regular_due_hours) required;
+                    label for="key_customer_extra_days" { (lang.t(Text::KeyCustomerDays)) }
+                    input id="key_customer_extra_days" type="number" min="1" name="key_customer_extra_days" value=(policy.key_customer_extra_days) required;
+                    label for="scheduled_min_stars" { (lang.t(Text::ScheduledMinStars)) }
+                    input id="scheduled_min_stars" type="number" min="1" max="5" name="scheduled_min_stars" value=(policy.scheduled_min_stars) required;
+                    button type="submit" { (lang.t(Text::Save)) }
+                }
+            }
+        }
         section aria-labelledby="tiers" {
             h2 id="tiers" { (lang.t(Text::Tiers)) }
+            form.admin method="post" action="/console/admin/tier-rules" {
+                input type="hidden" name="csrf" value=(csrf);
+                fieldset {
+                    legend { (lang.t(Text::TierRules)) }
+                    label for="scheme" { (lang.t(Text::Scheme)) }
+                    select id="scheme" name="scheme" {
+                        option value="three_tiers" selected[rules.scheme.as_str() == "three_tiers"] { (lang.t(Text::ThreeTiers)) }
+                        option value="stars" selected[rules.scheme.as_str() == "stars"] { "★–★★★★★" }
+                    }
+                    label for="key_min_spend" { (lang.t(Text::KeyMinSpend)) }
+                    input id="key_min_spend" type="number" min="0" name="key_min_spend" value=(rules.key_min_spend_minor / 100) required;
+                    label for="key_min_jobs" { (lang.t(Text::KeyMinJobs)) }
+                    input id="key_min_jobs" type="number" min="0" name="key_min_jobs" value=(rules.key_min_jobs) required;
+                    label for="regular_min_jobs" { (lang.t(Text::RegularMinJobs)) }
+                    input id="regular_min_jobs" type="number" min="0" name="regular_min_jobs" value=(rules.regular_min_jobs) required;
+                    button type="submit" { (lang.t(Text::Save)) }
+                }
+            }
             form.admin method="post" action="/console/admin/tiers" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="period" value=(year);
@@ -309,6 +367,15 @@ pub async fn page(State(app): State<AppState>, signed: Signed, headers: HeaderMa
 #[derive(Debug, Deserialize)]
 pub struct AdminForm {
     csrf: String,
+    since: Option<String>,
+    complaint_due_hours: Option<i32>,
+    regular_due_hours: Option<i32>,
+    key_customer_extra_days: Option<i32>,
+    scheduled_min_stars: Option<i32>,
+    scheme: Option<String>,
+    key_min_spend: Option<i64>,
+    key_min_jobs: Option<i32>,
+    regular_min_jobs: Option<i32>,
     name: Option<String>,
     role: Option<String>,
     email: Option<String>,
@@ -541,4 +608,133 @@ pub async fn recompute_tiers(
             })
         });
     after(&app, &signed, &headers, done).await
+}
+
+/// The webhook registration form: its events come as repeated `events` fields.
+pub async fn register_webhook(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    axum::extract::RawForm(body): axum::extract::RawForm,
+) -> Response {
+    let fields: Vec<(String, String)> = form_urlencoded_pairs(&body);
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Err(e) = super::check_form(&signed, &value("csrf")) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let request = crate::notifications::endpoints::NewEndpoint {
+        url: value("url"),
+        events: fields
+            .iter()
+            .filter(|(k, _)| k == "events")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        description: None,
+    };
+    let done = Endpoint::register(
+        &app.db,
+        &signed.0.caller,
+        app.webhooks.allow_private_targets,
+        request,
+    )
+    .await
+    .map(|(endpoint, secret)| {
+        Some(html! {
+            div.notice role="status" {
+                p { (lang.t(Text::EndpointRegistered)) " " code { (endpoint.url) } }
+                p { (lang.t(Text::SigningSecret)) " " code.secret { (secret.expose()) } }
+                p { (lang.t(Text::ShownOnce)) }
+            }
+        })
+    });
+    after(&app, &signed, &headers, done).await
+}
+
+/// `a=1&b=2` as pairs, percent- and plus-decoded.
+fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+pub async fn replay_webhook(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let lang = Lang::of(&headers);
+    let done = async {
+        let clock = Clock::of(&app, &signed.0.caller, &headers).await?;
+        let since = clock.read(form.since.as_deref().unwrap_or_default(), "00:00")?;
+        let queued = Endpoint::replay(
+            &app.db,
+            &signed.0.caller,
+            id,
+            deliveries::Replay::Since(since),
+        )
+        .await?;
+        Ok(Some(
+            html! { p.notice role="status" { (lang.t(Text::Replay)) ": " (queued) } },
+        ))
+    };
+    after(&app, &signed, &headers, done.await).await
+}
+
+pub async fn set_policy(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let done = async {
+        let need =
+            |v: Option<i32>| v.ok_or_else(|| ApiError::BadRequest("fill in every number".into()));
+        let policy = crate::revisits::policy::Policy {
+            complaint_due_hours: need(form.complaint_due_hours)?,
+            regular_due_hours: need(form.regular_due_hours)?,
+            key_customer_extra_days: need(form.key_customer_extra_days)?,
+            scheduled_min_stars: need(form.scheduled_min_stars)?,
+        };
+        crate::revisits::policy::set(&app.db, &signed.0.caller, &policy).await?;
+        Ok(None)
+    };
+    after(&app, &signed, &headers, done.await).await
+}
+
+pub async fn set_tier_rules(
+    State(app): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    Form(form): Form<AdminForm>,
+) -> Response {
+    if let Err(e) = super::check_form(&signed, &form.csrf) {
+        return e.into_response();
+    }
+    let done = async {
+        let caller = &signed.0.caller;
+        // The star thresholds are kept as they are; the form sets the scheme and the rest.
+        let mut rules = crate::tiers::rules::get(&app.db, caller).await?;
+        rules.scheme =
+            crate::directory::TierScheme::from_word(form.scheme.as_deref().unwrap_or_default());
+        let bad = || ApiError::BadRequest("fill in every number".into());
+        rules.key_min_spend_minor = form.key_min_spend.ok_or_else(bad)?.saturating_mul(100);
+        rules.key_min_jobs = form.key_min_jobs.ok_or_else(bad)?;
+        rules.regular_min_jobs = form.regular_min_jobs.ok_or_else(bad)?;
+        crate::tiers::rules::set(&app.db, caller, &rules).await?;
+        Ok(None)
+    };
+    after(&app, &signed, &headers, done.await).await
 }

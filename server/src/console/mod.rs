@@ -102,6 +102,22 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(admin::set_clock),
         )
         .route(
+            "/console/admin/webhooks",
+            axum::routing::post(admin::register_webhook),
+        )
+        .route(
+            "/console/admin/webhooks/{id}/replay",
+            axum::routing::post(admin::replay_webhook),
+        )
+        .route(
+            "/console/admin/policy",
+            axum::routing::post(admin::set_policy),
+        )
+        .route(
+            "/console/admin/tier-rules",
+            axum::routing::post(admin::set_tier_rules),
+        )
+        .route(
             "/console/admin/webhooks/{id}/{action}",
             axum::routing::post(admin::switch_webhook),
         )

@@ -180,6 +180,57 @@ impl Endpoint {
         .await
     }
 
+    /// An admin registers an endpoint for their organisation: the request is vetted (URL,
+    /// events, the SSRF guard unless private targets are allowed), and the answer carries the
+    /// signing secret, shown this once.
+    pub async fn register(
+        db: &sqlx::PgPool,
+        caller: &crate::auth::Caller,
+        allow_private: bool,
+        request: NewEndpoint,
+    ) -> Result<(Self, super::signing::WebhookSecret), crate::error::ApiError> {
+        caller.require(&[crate::directory::Role::Admin])?;
+        let request = request
+            .validate(allow_private)
+            .await
+            .map_err(|e| crate::error::ApiError::BadRequest(e.to_string()))?;
+        Ok(Self::create(db, caller.organisation_id, &request).await?)
+    }
+
+    /// An admin replays events to endpoint `id` of their organisation; how many deliveries
+    /// were queued. A disabled endpoint is refused with its reason; one event that is not the
+    /// organisation's, or of a type the endpoint does not take, is refused too.
+    pub async fn replay(
+        db: &sqlx::PgPool,
+        caller: &crate::auth::Caller,
+        id: Uuid,
+        which: super::deliveries::Replay,
+    ) -> Result<u64, crate::error::ApiError> {
+        use crate::error::ApiError;
+        caller.require(&[crate::directory::Role::Admin])?;
+        let endpoint = Self::find(db, caller.organisation_id, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if !endpoint.enabled {
+            return Err(ApiError::Conflict(format!(
+                "the endpoint is disabled ({}); enable it (POST /api/v1/webhooks/{id}/enable), then replay",
+                endpoint
+                    .disabled_reason
+                    .as_deref()
+                    .unwrap_or("no reason recorded")
+            )));
+        }
+        let queued = super::deliveries::replay(db, caller.organisation_id, id, which).await?;
+        if queued == 0 && matches!(which, super::deliveries::Replay::Event(_)) {
+            return Err(ApiError::Unprocessable(
+                "no such event in your organisation of a type this endpoint subscribes to; check \
+                 the event id and the endpoint's events"
+                    .to_owned(),
+            ));
+        }
+        Ok(queued)
+    }
+
     /// An admin enables or disables (noting who) endpoint `id` of their organisation; enabling
     /// wakes the delivery workers for its pending deliveries.
     pub async fn switch(

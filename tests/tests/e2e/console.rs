@@ -803,6 +803,24 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
         "the link works once: {done}"
     );
     assert!(done["admin"].as_str().unwrap().contains("已吊销"), "{done}");
+    assert!(
+        done["webhook_refused"].as_str().unwrap().contains("未执行"),
+        "{done}"
+    );
+    assert_eq!(done["complaint_hours"], "12");
+    let policy: Value = app
+        .get("/api/v1/revisit-policy")
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy["complaint_due_hours"], 12,
+        "the API reads what the page set"
+    );
     let refused = tablet.refused(&["sync"]).await;
     assert!(
         refused.contains("token") || refused.contains("令牌"),

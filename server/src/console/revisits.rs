@@ -220,6 +220,14 @@ async fn task_page(
     let lang = Lang::of(headers);
     let clock = Clock::of(app, &signed.0.caller, headers).await?;
     let (task, outcomes) = queue::show(&app.db, &signed.0.caller, id).await?;
+    // What was done, for the call: the job as the API shows it to this caller (revisit callers
+    // read complete jobs only: one reopened since shows no summary).
+    let job = match crate::jobs::view::job_view(app, &signed.0.caller, task.job_id).await {
+        Ok(job) => Some(job),
+        Err(ApiError::NotFound) => None,
+        Err(e) => return Err(e),
+    };
+    let names = crate::directory::Staff::names(&app.db, signed.0.caller.organisation_id).await?;
     let mine = task.claimed_by == Some(signed.0.caller.staff_id);
     let yes_no = |value: Option<bool>| match value {
         Some(true) => lang.t(Text::Yes),
@@ -236,8 +244,24 @@ async fn task_page(
             dt { (lang.t(Text::Job)) }
             dd {
                 a href=(super::job::link(task.job_id)) { (task.job_number.as_deref().unwrap_or("—")) }
+                @if let Some(job) = &job { " · " (i18n::kind(lang, &job.job.kind)) }
                 @if let Some(done) = task.completed_at { " · " (lang.t(Text::CompletedAt)) " " (clock.show(done)) }
                 @if task.from_complaint { " · " (lang.t(Text::Complaint)) }
+            }
+            @if let Some(job) = &job {
+                dt { (lang.t(Text::Technician)) }
+                dd { (job.job.technician_id.and_then(|t| names.get(&t)).map_or("—", String::as_str)) }
+                dt { (lang.t(Text::WorkNotes)) }
+                dd.notes { @if job.visit.work_notes.is_empty() { "—" } @else { (job.visit.work_notes) } }
+                @if !job.visit.work_items.is_empty() {
+                    dt { (lang.t(Text::WorkItems)) }
+                    dd {
+                        @for (i, item) in job.visit.work_items.iter().enumerate() {
+                            @if i > 0 { "; " }
+                            (item.description) " × " (item.quantity)
+                        }
+                    }
+                }
             }
         }
         h2 { (lang.t(Text::Outcomes)) }

@@ -136,6 +136,10 @@ async fn a_dispatcher_signs_in_and_sees_the_day_in_chromium() {
             task.contains("13800000000") && task.contains("完工回访"),
             "the phone to call and why: {task}"
         );
+        assert!(
+            task.contains("更换了洗衣机进水阀") && task.contains("张伟"),
+            "what was done, and by whom: {task}"
+        );
     }
     for name in [
         "sign-in-laptop",
@@ -876,4 +880,128 @@ async fn a_revisit_caller_records_an_outcome_exports_it_and_reads_the_month_in_c
             .collect();
         assert!(serious.is_empty(), "axe on {name}: {serious:?}");
     }
+}
+
+#[tokio::test]
+async fn a_booking_by_another_dispatcher_appears_on_an_open_board() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.dispatcher.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let colleague = app
+        .staff(
+            crew.organisation,
+            "孙磊",
+            fieldsync_server::directory::Role::Dispatcher,
+        )
+        .await;
+    let customer: Value = app
+        .post("/api/v1/customers")
+        .bearer_auth(&colleague.token)
+        .json(&json!({"name": "钱多多", "address": "上海市静安区南京西路1266号"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shot = screenshot_dir().join("board-booked-live-laptop.png");
+    let mut browser = NodeClient::start(
+        "console-live.mjs",
+        &[
+            &app.base_url,
+            "李娜",
+            PASSWORD,
+            "钱多多",
+            shot.to_str().unwrap(),
+        ],
+    );
+    let ready = browser.next_json().await;
+    assert!(
+        !ready["before"].as_str().unwrap().contains("钱多多"),
+        "{ready}"
+    );
+    // Another dispatcher books a job for today, through the API.
+    let now = chrono::Utc::now();
+    let booked = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&colleague.token)
+        .json(&json!({
+            "customer_id": customer["id"],
+            "kind": "installation",
+            "window_start": now,
+            "window_end": now + chrono::Duration::minutes(60),
+            "technician_id": crew.technician.staff.id,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), 201);
+    browser.send_line("go").await;
+    let after = browser.next_json().await;
+    browser.finish().await;
+    assert_eq!(after["shown"], true, "{after}");
+    assert_eq!(after["navigations"], 0, "updated in place, not reloaded");
+}
+
+#[tokio::test]
+async fn the_office_clock_set_by_an_admin_is_the_one_pages_show() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app.admin(&crew).await;
+    for id in [admin.staff.id, crew.dispatcher.staff.id] {
+        fieldsync_server::auth::password::set(&app.database.pool, id, PASSWORD)
+            .await
+            .unwrap();
+    }
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let mut office = Browser::new(&app);
+    assert_eq!(
+        office.sign_in(&admin.staff.name, PASSWORD).await.status(),
+        303
+    );
+    let token = Browser::form_token(office.get("/console/admin").await).await;
+    let wrong = office
+        .post(
+            "/console/admin/clock",
+            &[("csrf", &token), ("utc_offset", "+25:00")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422, "an offset that is not one is refused");
+    let set = office
+        .post(
+            "/console/admin/clock",
+            &[("csrf", &token), ("utc_offset", "+05:30")],
+        )
+        .await;
+    assert_eq!(set.status(), 303);
+
+    let mut dispatcher = Browser::new(&app);
+    assert_eq!(dispatcher.sign_in("李娜", PASSWORD).await.status(), 303);
+    let page = dispatcher
+        .get(&format!(
+            "/console/jobs/{}",
+            job["number"].as_str().unwrap()
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let start: chrono::DateTime<chrono::Utc> = app
+        .job(&crew.dispatcher.token, job["id"].as_str().unwrap())
+        .await
+        .1["window_start"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let shown = start
+        .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600 + 1800).unwrap())
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    assert!(
+        page.contains("(UTC+05:30)") && page.contains(&shown),
+        "the window on the office's clock, {shown}: {page}"
+    );
 }

@@ -145,6 +145,18 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(1..=86_400))]
         every: u64,
     },
+    /// Open the touch screen: serves it on this tablet (loopback only by default) and syncs in
+    /// the background while it is open. Prints the URL to open (with this launch's key) first
+    #[command(name = "ui")]
+    Ui {
+        /// Where to listen; anything but loopback lets other devices reach the screen
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        bind: std::net::SocketAddr,
+        /// The longest time between two background syncs, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        every: u64,
+    },
     /// Support: load job and index documents from Automerge files ([ID=]FILE, the file name
     /// being the id when ID= is left out), as if received from the server
     #[command(name = "import-docs")]
@@ -273,6 +285,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 online()?.block_on(sync::run(tablet.store_mut(), &SyncOptions::default()))?;
             emit(json, &report)?;
             still_pending(&report)
+        }
+        Command::Ui { bind, every } => {
+            drop(tablet);
+            let options = field_client::ui::UiOptions {
+                home,
+                bind,
+                every: Duration::from_secs(every),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("cannot start the screen's runtime")?;
+            runtime.block_on(field_client::ui::serve(
+                options,
+                |url| {
+                    let line = if json {
+                        serde_json::json!({ "url": url }).to_string()
+                    } else {
+                        url.to_owned()
+                    };
+                    // The URL first, alone on its line: what a shell or a test opens.
+                    drop(say(&line));
+                },
+                stop_signal(),
+            ))
         }
         Command::Sync { watch: true, every } => {
             let pacing = WatchOptions::every(Duration::from_secs(every));

@@ -23,6 +23,7 @@ pub mod sync;
 pub mod sync_seam;
 pub mod tablet;
 pub mod tus;
+pub mod ui;
 
 pub use error::ClientError;
 pub use home::Home;

@@ -59,6 +59,16 @@ impl Tablet {
             .expect("starting field")
     }
 
+    /// Starts `field args...` with its standard output piped (a long-running command that
+    /// prints what to open first, like `field ui`); standard error goes to the test's.
+    pub fn spawn_piped(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting field")
+    }
+
     /// Runs with `--json`, expects success, and parses what it printed.
     pub async fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];

@@ -21,6 +21,7 @@ mod openapi;
 mod support;
 mod sync_js;
 mod sync_rules;
+mod tablet_screen;
 mod tiers;
 mod uploads;
 mod webhooks;

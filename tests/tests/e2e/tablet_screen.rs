@@ -1,0 +1,246 @@
+//! The technician's screen, `field ui`, in real headless Chromium at tablet size: a day's visit
+//! worked entirely offline through the screen (with the library's refusals shown in place and
+//! nothing stored for them), delivered by the background sync once the server is back, and the
+//! office's reschedule and reassignment appearing on the open screen by themselves.
+
+use std::path::PathBuf;
+
+use harness::TestApp;
+use harness::images::gradient_jpeg;
+use harness::node::NodeClient;
+use harness::process::ServerProcess;
+use harness::tablet::Tablet;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn serious(violations: &Value) -> Vec<&Value> {
+    violations
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server_returns() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let worked_job = app.book_confirmed(&crew).await;
+    let moved_job = app.book_confirmed(&crew).await;
+    let handed_job = app.book_confirmed(&crew).await;
+    let (_, view) = app.job(&crew.dispatcher.token, &worked_job).await;
+    let number = view["number"].as_str().unwrap().to_owned();
+
+    // Morning in the depot: the jobs reach the tablet; then no server for the visit.
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    let port = server.port;
+    let tablet = Tablet::new();
+    let login = tablet
+        .json(&[
+            "login",
+            "--server",
+            &server.base_url,
+            "--token",
+            &crew.technician.token,
+        ])
+        .await;
+    assert_eq!(login["checked"], true);
+    tablet.json(&["sync"]).await;
+    server.kill().await;
+
+    let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
+    let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
+        .await
+        .expect("field ui prints its URL")
+        .unwrap()
+        .unwrap();
+    let url = serde_json::from_str::<Value>(&first).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/?key="),
+        "{url}"
+    );
+    // Without the launch's key, nothing is served.
+    let base = url.split("/?").next().unwrap();
+    let stranger = reqwest::get(format!("{base}/")).await.unwrap();
+    assert_eq!(stranger.status(), 403);
+    let forged = reqwest::Client::new()
+        .post(format!("{base}/jobs/{number}/arrive"))
+        .form(&[("csrf", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    let files = tempfile::tempdir().unwrap();
+    let card = files.path().join("card.jpg");
+    let site = files.path().join("site.jpg");
+    std::fs::write(&card, gradient_jpeg(1200, 900, 31)).unwrap();
+    std::fs::write(&site, gradient_jpeg(900, 1200, 32)).unwrap();
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "tablet-screen.mjs",
+        &[
+            &url,
+            &number,
+            card.to_str().unwrap(),
+            site.to_str().unwrap(),
+            shots.to_str().unwrap(),
+        ],
+    );
+
+    // 1. The refusals: the library's messages, in place; nothing stored for them.
+    let seen = browser.next_json().await;
+    let refused = &seen["refused"];
+    assert!(
+        refused["cash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("cash"),
+        "{seen}"
+    );
+    assert!(
+        refused["unsigned"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("name"),
+        "{seen}"
+    );
+    assert!(
+        refused["cleanup"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("consent")
+            || refused["cleanup"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("agree"),
+        "{seen}"
+    );
+    assert!(seen["list"]["text"].as_str().unwrap().contains(&number));
+    assert!(
+        serious(&seen["list"]["violations"]).is_empty(),
+        "axe on the job list: {seen}"
+    );
+    let stored = tablet.json(&["show", &number]).await;
+    let visit = &stored["job"]["visit"];
+    assert!(
+        visit["arrival"].is_object(),
+        "the arrival was recorded: {visit}"
+    );
+    assert_eq!(visit["payment_due"], Value::Null, "no cash stored");
+    assert_eq!(
+        visit["signature"],
+        Value::Null,
+        "no nameless signature stored"
+    );
+    assert_eq!(
+        visit["cleanup"],
+        Value::Null,
+        "no cleanup without consent stored"
+    );
+
+    // 2. The whole visit through the screen, offline.
+    browser.send_line("work").await;
+    let worked = browser.next_json().await;
+    let worked = &worked["worked"];
+    assert!(
+        worked["sync"].as_str().unwrap().contains("离线"),
+        "offline and said so: {worked}"
+    );
+    assert!(
+        worked["sync"].as_str().unwrap().contains("未送达"),
+        "pending work is shown: {worked}"
+    );
+    assert!(
+        worked["summary"]
+            .as_str()
+            .unwrap()
+            .contains("更换了洗衣机进水阀"),
+        "the customer sees what they sign: {worked}"
+    );
+    assert!(
+        serious(&worked["violations"]).is_empty(),
+        "axe on the job screen: {worked}"
+    );
+    let status = tablet.json(&["status"]).await;
+    assert_eq!(
+        status["pending_uploads"].as_array().unwrap().len(),
+        3,
+        "{status}"
+    );
+    let local = tablet.json(&["show", &number]).await;
+    assert_eq!(local["missing_once_uploaded"], json!([]), "{local}");
+    assert_eq!(
+        local["job"]["visit"]["payment_due"]["method"], "bank_transfer",
+        "{local}"
+    );
+
+    // 3. The server is back: the screen's background sync delivers everything.
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
+    browser.send_line("server is back").await;
+    let synced = browser.next_json().await;
+    assert_eq!(synced["synced"]["synced"], true, "{synced}");
+    let (_, done) = app.job(&crew.dispatcher.token, &number).await;
+    assert_eq!(done["status"], "complete", "{}", done["missing"]);
+    let files: Vec<Value> = app
+        .get(&format!("/api/v1/jobs/{number}/attachments"))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = files.iter().filter_map(|f| f["kind"].as_str()).collect();
+    for kind in ["signature", "feedback_card", "cleanup"] {
+        assert!(kinds.contains(&kind), "{kind} stored: {kinds:?}");
+    }
+
+    // 4. The office reschedules one job and hands another to a colleague, while the screen
+    // is open on the list.
+    browser.send_line("list").await;
+    let listening = browser.next_json().await;
+    assert_eq!(listening["listening"], true);
+    let later = chrono::Utc::now() + chrono::Duration::hours(3);
+    let moved = app
+        .post(&format!("/api/v1/jobs/{moved_job}/reschedule"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"window_start": later, "window_end": later + chrono::Duration::hours(2)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let handed = app
+        .post(&format!("/api/v1/jobs/{handed_job}/reassign"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"technician_id": crew.other_technician.staff.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handed.status(), 200);
+    browser.send_line("changed").await;
+    let office = browser.next_json().await;
+    browser.finish().await;
+    let office = &office["office"];
+    assert_eq!(office["marked"], true, "{office}");
+    assert_eq!(office["navigations"], 0, "shown without a reload: {office}");
+    assert_eq!(
+        office["elsewhere"],
+        json!([]),
+        "no request leaves the tablet"
+    );
+    drop(screen);
+    server.kill().await;
+}

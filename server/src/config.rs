@@ -111,18 +111,34 @@ pub struct ServeArgs {
     /// Allow webhook endpoints on private and loopback addresses (off in production: SSRF).
     #[arg(long, env = "FIELDSYNC_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    /// A token `GET /metrics` must be called with (`Authorization: Bearer`); without it the
+    /// metrics are open to whoever reaches the server.
+    #[arg(long, env = "FIELDSYNC_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+}
+
+/// Per-device request rates, for `serve` and `dev` alike.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RateArgs {
     /// Requests (and sync messages) per second one device may make, sustained; over it HTTP
     /// answers 429 with Retry-After and sync messages are read more slowly. Per instance.
     #[arg(long, env = "FIELDSYNC_RATE_PER_SECOND", default_value_t = 50.0,
           value_parser = positive_rate)]
     pub rate_per_second: f64,
-    /// A token `GET /metrics` must be called with (`Authorization: Bearer`); without it the
-    /// metrics are open to whoever reaches the server.
-    #[arg(long, env = "FIELDSYNC_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<Secret>,
     /// How many requests one device may make at once after a quiet spell.
     #[arg(long, env = "FIELDSYNC_RATE_BURST", default_value_t = 300.0, value_parser = positive_rate)]
     pub rate_burst: f64,
+}
+
+impl RateArgs {
+    pub fn settings(self) -> crate::auth::RateSettings {
+        crate::auth::RateSettings {
+            per_second: self.rate_per_second,
+            burst: self.rate_burst,
+        }
+    }
 }
 
 fn positive_rate(text: &str) -> Result<f64, String> {
@@ -215,4 +231,6 @@ pub struct DevArgs {
     /// Directory of initdb and postgres; found under /usr/lib/postgresql when omitted.
     #[arg(long, env = "FIELDSYNC_PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub rates: RateArgs,
 }

@@ -80,10 +80,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(token) = &args.metrics_token {
         state.metrics = fieldsync_server::metrics::Metrics::guarded(token.expose());
     }
-    state.rates = fieldsync_server::auth::RateLimiter::new(fieldsync_server::auth::RateSettings {
-        per_second: args.rate_per_second,
-        burst: args.rate_burst,
-    });
+    state.rates = fieldsync_server::auth::RateLimiter::new(args.rates.settings());
     if args.allow_private_webhooks {
         tracing::warn!(
             "webhooks may target private and loopback addresses (--allow-private-webhooks)"

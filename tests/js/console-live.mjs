@@ -3,17 +3,21 @@
 // on the server), and prints what the board shows once it says so by itself, with how many
 // times the page navigated meanwhile (a live page never does).
 //
-//   node console-live.mjs BASE_URL LOGIN PASSWORD EXPECTED_TEXT SCREENSHOT
+//   node console-live.mjs BASE_URL LOGIN PASSWORD EXPECTED_TEXT SCREENSHOT [BOARD_PATH]
 import { launch, signIn } from './chromium.mjs';
 import { createInterface } from 'node:readline';
 
-const [base, login, password, expected, shot] = process.argv.slice(2);
+const [base, login, password, expected, shot, boardPath] = process.argv.slice(2);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
 await page.goto(`${base}/console/sign-in`);
 await signIn(page, login, password);
 await page.waitForURL('**/console/board**');
+if (boardPath) {
+  await page.goto(`${base}${boardPath}`);
+  await page.waitForURL('**/console/board**');
+}
 let navigations = 0;
 page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
 const before = await page.innerText('main');

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 pub struct FlakyProxy {
     pub address: SocketAddr,
     down: watch::Sender<bool>,
+    target: watch::Sender<SocketAddr>,
     task: JoinHandle<()>,
 }
 
@@ -24,15 +25,18 @@ impl FlakyProxy {
             .expect("binding the proxy");
         let address = listener.local_addr().expect("the proxy's address");
         let (down, watching) = watch::channel(false);
+        let (target, targets) = watch::channel(target);
         let task = tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
                 let watching = watching.clone();
+                let target = *targets.borrow();
                 tokio::spawn(forward(inbound, target, watching));
             }
         });
         Self {
             address,
             down,
+            target,
             task,
         }
     }
@@ -40,6 +44,11 @@ impl FlakyProxy {
     /// The proxy's URL, for an `http://` endpoint setting.
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// Sends new connections to `target` from now on (a service started again elsewhere).
+    pub fn retarget(&self, target: SocketAddr) {
+        self.target.send_replace(target);
     }
 
     /// Starts (`true`) or ends (`false`) the outage.

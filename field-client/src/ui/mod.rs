@@ -100,6 +100,20 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // Opening once up front: a home that cannot be used is said before any URL is printed.
     Tablet::open(&options.home)?;
+    if options.bind.ip().is_unspecified() {
+        anyhow::bail!(
+            "bind to one address (127.0.0.1, or the tablet's own address on a network), not {}: \
+             the screen answers only to the address it is reached at",
+            options.bind.ip()
+        );
+    }
+    if !options.bind.ip().is_loopback() {
+        eprintln!(
+            "field: the screen is reachable from the network at {} over plain HTTP; its key \
+             travels unencrypted",
+            options.bind
+        );
+    }
     let listener = tokio::net::TcpListener::bind(options.bind).await?;
     let address = listener.local_addr()?;
     let mut hosts = vec![address.to_string()];
@@ -436,7 +450,10 @@ struct LanguageQuery {
 async fn language(Query(query): Query<LanguageQuery>) -> Response {
     let lang = if query.to == "en" { "en" } else { "zh" };
     // Only a path of this screen.
-    let back = if query.back.starts_with('/') && !query.back.starts_with("//") {
+    let back = if query.back.starts_with('/')
+        && !query.back.starts_with("//")
+        && !query.back.contains('\\')
+    {
         query.back
     } else {
         "/".to_owned()
@@ -493,9 +510,10 @@ async fn act(
                 .map(drop),
             "note" => tablet.add_work_note(&target, &text(&form.note)).map(drop),
             "item" => {
+                // Not a whole number of at least one: the library's refusal says so.
                 let quantity = text(&form.quantity).trim().parse::<u64>().unwrap_or(0);
                 tablet
-                    .add_work_item(&target, &text(&form.description), quantity.max(1))
+                    .add_work_item(&target, &text(&form.description), quantity)
                     .map(drop)
             }
             "pay" => {

@@ -54,14 +54,23 @@ pub(crate) async fn sse(
         None => crate::outbox::newest_id(&app.db, caller.organisation_id).await?,
     };
     let wake = app.sync_hub.subscribe_feed();
-    let state = (app, caller.organisation_id, last, wake);
-    let events = stream::unfold(state, |(app, organisation, last, mut wake)| async move {
+    let state = (app, caller.clone(), last, wake);
+    let events = stream::unfold(state, |(app, caller, last, mut wake)| async move {
         loop {
-            match crate::outbox::after(&app.db, organisation, last, BATCH).await {
+            // A revoked token, an ended session or a disabled member ends the feed.
+            if !caller.still_valid(&app.db).await.unwrap_or(true) {
+                return None;
+            }
+            match crate::outbox::after(&app.db, caller.organisation_id, last, BATCH).await {
                 Ok(batch) if !batch.is_empty() => {
                     let newest = batch.last().map(|(id, _, _)| *id).unwrap_or(last);
                     let events: Vec<Result<Event, Infallible>> = batch
                         .into_iter()
+                        // The schedule (job.changed) is the dispatch board's: not for revisit
+                        // callers, who see only completed jobs.
+                        .filter(|(_, kind, _)| {
+                            caller.role != Role::Revisit || kind.as_str() != "job.changed"
+                        })
                         .map(|(id, kind, payload)| {
                             Ok(Event::default()
                                 .id(id.to_string())
@@ -69,7 +78,7 @@ pub(crate) async fn sse(
                                 .data(payload.to_string()))
                         })
                         .collect();
-                    return Some((stream::iter(events), (app, organisation, newest, wake)));
+                    return Some((stream::iter(events), (app, caller, newest, wake)));
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reading the event feed failed; retrying"),

@@ -52,6 +52,16 @@ impl Caller {
     /// Whether the caller's token is still unrevoked and its staff member still active: a
     /// long-lived connection asks again as it goes.
     pub async fn still_valid(&self, db: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
+        if self.browser {
+            // A console session: not ended, its member active.
+            return sqlx::query_scalar(
+                r#"select exists (select 1 from console_sessions cs join staff s on s.id = cs.staff_id
+                                  where cs.id = $1 and cs.ended_at is null and s.disabled_at is null)"#,
+            )
+            .bind(self.device_token_id)
+            .fetch_one(db)
+            .await;
+        }
         sqlx::query_scalar(
             r#"select exists (select 1 from device_tokens t join staff s on s.id = t.staff_id
                               where t.id = $1 and t.revoked_at is null and s.disabled_at is null)"#,

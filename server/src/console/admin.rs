@@ -240,7 +240,7 @@ async fn admin_page(
                         option value="stars" selected[rules.scheme.as_str() == "stars"] { "★–★★★★★" }
                     }
                     label for="key_min_spend" { (lang.t(Text::KeyMinSpend)) }
-                    input id="key_min_spend" type="number" min="0" name="key_min_spend" value=(rules.key_min_spend_minor / 100) required;
+                    input id="key_min_spend" inputmode="decimal" name="key_min_spend" value=(format!("{}.{:02}", rules.key_min_spend_minor / 100, rules.key_min_spend_minor % 100)) required;
                     label for="key_min_jobs" { (lang.t(Text::KeyMinJobs)) }
                     input id="key_min_jobs" type="number" min="0" name="key_min_jobs" value=(rules.key_min_jobs) required;
                     label for="regular_min_jobs" { (lang.t(Text::RegularMinJobs)) }
@@ -368,14 +368,15 @@ pub async fn page(State(app): State<AppState>, signed: Signed, headers: HeaderMa
 pub struct AdminForm {
     csrf: String,
     since: Option<String>,
-    complaint_due_hours: Option<i32>,
-    regular_due_hours: Option<i32>,
-    key_customer_extra_days: Option<i32>,
-    scheduled_min_stars: Option<i32>,
+    // Numbers arrive as text: a blank or a word gets the page's refusal, not a bare 422.
+    complaint_due_hours: Option<String>,
+    regular_due_hours: Option<String>,
+    key_customer_extra_days: Option<String>,
+    scheduled_min_stars: Option<String>,
     scheme: Option<String>,
-    key_min_spend: Option<i64>,
-    key_min_jobs: Option<i32>,
-    regular_min_jobs: Option<i32>,
+    key_min_spend: Option<String>,
+    key_min_jobs: Option<String>,
+    regular_min_jobs: Option<String>,
     name: Option<String>,
     role: Option<String>,
     email: Option<String>,
@@ -700,13 +701,11 @@ pub async fn set_policy(
         return e.into_response();
     }
     let done = async {
-        let need =
-            |v: Option<i32>| v.ok_or_else(|| ApiError::BadRequest("fill in every number".into()));
         let policy = crate::revisits::policy::Policy {
-            complaint_due_hours: need(form.complaint_due_hours)?,
-            regular_due_hours: need(form.regular_due_hours)?,
-            key_customer_extra_days: need(form.key_customer_extra_days)?,
-            scheduled_min_stars: need(form.scheduled_min_stars)?,
+            complaint_due_hours: whole(&form.complaint_due_hours)?,
+            regular_due_hours: whole(&form.regular_due_hours)?,
+            key_customer_extra_days: whole(&form.key_customer_extra_days)?,
+            scheduled_min_stars: whole(&form.scheduled_min_stars)?,
         };
         crate::revisits::policy::set(&app.db, &signed.0.caller, &policy).await?;
         Ok(None)
@@ -729,12 +728,57 @@ pub async fn set_tier_rules(
         let mut rules = crate::tiers::rules::get(&app.db, caller).await?;
         rules.scheme =
             crate::directory::TierScheme::from_word(form.scheme.as_deref().unwrap_or_default());
-        let bad = || ApiError::BadRequest("fill in every number".into());
-        rules.key_min_spend_minor = form.key_min_spend.ok_or_else(bad)?.saturating_mul(100);
-        rules.key_min_jobs = form.key_min_jobs.ok_or_else(bad)?;
-        rules.regular_min_jobs = form.regular_min_jobs.ok_or_else(bad)?;
+        rules.key_min_spend_minor = yuan(&form.key_min_spend)?;
+        rules.key_min_jobs = whole(&form.key_min_jobs)?;
+        rules.regular_min_jobs = whole(&form.regular_min_jobs)?;
         crate::tiers::rules::set(&app.db, caller, &rules).await?;
         Ok(None)
     };
     after(&app, &signed, &headers, done.await).await
+}
+
+/// A whole number typed in a form.
+fn whole(text: &Option<String>) -> Result<i32, ApiError> {
+    text.as_deref()
+        .map(str::trim)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest("fill in every number (whole numbers)".into()))
+}
+
+/// An amount in yuan with at most two decimals (`10000`, `123.45`), in fen.
+fn yuan(text: &Option<String>) -> Result<i64, ApiError> {
+    let refused = || ApiError::BadRequest("the amount is in yuan, like 10000 or 123.45".into());
+    let text = text.as_deref().map(str::trim).unwrap_or_default();
+    let (whole, cents) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || cents.len() > 2
+        || !cents.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(refused());
+    }
+    let whole: i64 = whole.parse().map_err(|_| refused())?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| refused())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_yuan_to_fen_exactly() {
+        let read = |t: &str| yuan(&Some(t.to_owned())).ok();
+        assert_eq!(read("10000"), Some(1_000_000));
+        assert_eq!(read("123.45"), Some(12_345));
+        assert_eq!(read("123.4"), Some(12_340));
+        assert_eq!(read(" 7 "), Some(700));
+        assert_eq!(read("1.234"), None);
+        assert_eq!(read("-5"), None);
+        assert_eq!(read("abc"), None);
+        assert_eq!(read(""), None);
+    }
 }

@@ -176,8 +176,8 @@ impl View<'_> {
 
     /// A job's block on its technician's row, over its window (clipped to the board's hours).
     fn block(&self, job: &JobRow) -> Markup {
-        let start = self.slot(job.window_start).min(SLOTS - 1);
-        let end = self.slot(job.window_end).max(start + 1).min(SLOTS);
+        let start = self.slot(job.window_start, false).min(SLOTS - 1);
+        let end = self.slot(job.window_end, true).max(start + 1).min(SLOTS);
         html! {
             div class={ "job st-" (job.status) " cs" (start + 1) " ce" (end + 1) } {
                 (self.card(job))
@@ -222,8 +222,9 @@ impl View<'_> {
         self.local(at).format("%H:%M").to_string()
     }
 
-    /// The half-hour slot `at` falls in, counted from 06:00 (0 before it).
-    fn slot(&self, at: DateTime<Utc>) -> u32 {
+    /// The half-hour slot boundary at or before `at` (at or after it with `up`, for a window's
+    /// end), counted from 06:00 (0 before it).
+    fn slot(&self, at: DateTime<Utc>, up: bool) -> u32 {
         let local = self.local(at);
         if local.date_naive() < self.date {
             return 0;
@@ -231,7 +232,12 @@ impl View<'_> {
         if local.date_naive() > self.date {
             return SLOTS;
         }
-        let minutes = local.hour() * 60 + local.minute();
-        (minutes.saturating_sub(FIRST_HOUR * 60) / 30).min(SLOTS)
+        let minutes = (local.hour() * 60 + local.minute()).saturating_sub(FIRST_HOUR * 60);
+        let slot = if up {
+            minutes.div_ceil(30)
+        } else {
+            minutes / 30
+        };
+        slot.min(SLOTS)
     }
 }

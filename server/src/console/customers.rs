@@ -96,7 +96,7 @@ pub async fn show(
             div.board-head {
                 h1 { (customer.name) }
                 span.chip { (i18n::tier(lang, customer.tier.as_str())) }
-                @if books { a.button href={ "/console/jobs/new?customer=" (customer.id) "&q=" (customer.phone.as_deref().unwrap_or(&customer.name)) } { "+ " (lang.t(Text::BookJob)) } }
+                @if books { a.button href={ "/console/jobs/new?customer=" (customer.id) } { "+ " (lang.t(Text::BookJob)) } }
             }
             dl.facts {
                 dt { (lang.t(Text::Phone)) } dd { (customer.phone.as_deref().unwrap_or("—")) }

@@ -38,7 +38,7 @@ pub struct DeskQuery {
 
 fn keep(filter: &str, task: &Task, clock: &Clock) -> bool {
     match filter {
-        "today" => task.due_at.with_timezone(&clock.offset).date_naive() <= clock.today(),
+        "today" => task.due_at.with_timezone(&clock.offset).date_naive() == clock.today(),
         "overdue" => task.overdue,
         "key" => matches!(
             task.customer_tier.as_deref(),

@@ -64,6 +64,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let mut state = AppState::new(db.clone(), blobs);
     // A developer's webhook receiver runs on this machine.
     state.webhooks.allow_private_targets = true;
+    state.rates = crate::auth::RateLimiter::new(args.rates.settings());
     let demo = demo::ensure(&state, &dir.join("demo.json"), &base_url).await?;
     banner::print(&demo, &dir, &objects.endpoint());
 

@@ -93,9 +93,9 @@ pub async fn add(
         if let Err(sqlx::Error::Database(e)) = &taken
             && e.is_unique_violation()
         {
-            return Err(ApiError::Conflict(format!(
-                "the e-mail {email} belongs to another staff member already"
-            )));
+            return Err(ApiError::Conflict(
+                "this e-mail cannot be used for a new member; choose another".into(),
+            ));
         }
         taken?;
     }

@@ -322,7 +322,11 @@ impl PostgresCluster {
             signal(pid, how);
             let deadline = Instant::now() + limit;
             while Instant::now() < deadline {
-                if self.stray_postmaster() != Some(pid) {
+                // The postmaster removes its pid file a moment before it exits: wait for
+                // the process itself to be gone.
+                let alive = std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|cmdline| !cmdline.is_empty());
+                if self.stray_postmaster() != Some(pid) && !alive {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(25));

@@ -128,15 +128,20 @@ pub async fn book_job(
     })
 }
 
-/// The organisation's next job number of this year (`FS-2026-00042`), taken under the
-/// counter's row lock in the booking's transaction: never shared, and given back if the
-/// booking rolls back.
+/// The organisation's next job number of this year (`FS-2026-00042`, the year on the
+/// office's clock: its setting, else China Standard Time), taken under the counter's row lock
+/// in the booking's transaction: never shared, and given back if the booking rolls back.
 async fn next_number(
     tx: &mut sqlx::PgConnection,
     organisation: Uuid,
 ) -> Result<String, sqlx::Error> {
     use chrono::Datelike;
-    let year = Utc::now().year();
+    let offset = crate::directory::Organisation::utc_offset(&mut *tx, organisation)
+        .await?
+        .and_then(|text| super::view::parse_offset(&text))
+        .or_else(|| chrono::FixedOffset::east_opt(8 * 3600));
+    let now = Utc::now();
+    let year = offset.map_or(now.year(), |o| now.with_timezone(&o).year());
     let n: i32 = sqlx::query_scalar(
         r#"insert into job_number_counters (organisation_id, year, last) values ($1, $2, 1)
            on conflict (organisation_id, year) do update set last = job_number_counters.last + 1

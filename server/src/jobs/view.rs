@@ -130,13 +130,17 @@ pub async fn of_customer(
     limit: i64,
 ) -> Result<Vec<JobRow>, ApiError> {
     caller.require(&crate::directory::customers::READERS)?;
+    // Revisit callers see completed jobs only, as everywhere else.
+    let complete_only = caller.role == crate::directory::Role::Revisit;
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {JOB_COLUMNS} from jobs where organisation_id = $1 and customer_id = $2
+           and (complete or not $4)
          order by window_start desc, id limit $3"
     )))
     .bind(caller.organisation_id)
     .bind(customer)
     .bind(limit)
+    .bind(complete_only)
     .fetch_all(db)
     .await?)
 }
@@ -223,6 +227,12 @@ pub async fn board(
         crate::directory::Role::Dispatcher,
         crate::directory::Role::Admin,
     ])?;
+    use chrono::Datelike;
+    if !(2000..=2100).contains(&date.year()) {
+        return Err(ApiError::BadRequest(
+            "the date must fall between the years 2000 and 2100".into(),
+        ));
+    }
     let start = date
         .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(offset).single())

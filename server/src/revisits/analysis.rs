@@ -84,6 +84,8 @@ impl Month {
 pub struct OutcomeLine {
     pub task_id: Uuid,
     pub recorded_at: DateTime<Utc>,
+    /// The task's first outcome, whenever it was: a revisit is done (and on time or not) once.
+    pub first_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
     pub reached: bool,
     pub problem_solved: Option<bool>,
@@ -157,7 +159,10 @@ pub async fn monthly(
     caller.require(&QUEUE_READERS)?;
     let (start, end) = (month.start(), month.end());
     let outcomes: Vec<OutcomeLine> = sqlx::query_as(
-        r#"select o.task_id, o.recorded_at, t.due_at, o.reached, o.problem_solved, o.satisfaction,
+        r#"select o.task_id, o.recorded_at,
+                  (select min(f.recorded_at) from revisit_outcomes f where f.task_id = o.task_id)
+                      as first_at,
+                  t.due_at, o.reached, o.problem_solved, o.satisfaction,
                   o.suggestions, t.job_id, j.number as job_number, t.customer_id,
                   c.name as customer, tech.name as technician
            from revisit_outcomes o
@@ -201,13 +206,19 @@ fn summarise(
     jobs: &[JobLine],
     overdue_now: i64,
 ) -> Monthly {
+    // Revisits done this month: tasks whose first outcome ever falls in it (a second call in a
+    // later month does not count the task again).
+    let (start, end) = (month.start(), month.end());
     let mut first_of_task: BTreeMap<Uuid, &OutcomeLine> = BTreeMap::new();
-    for o in outcomes {
+    for o in outcomes
+        .iter()
+        .filter(|o| o.first_at >= start && o.first_at < end)
+    {
         first_of_task.entry(o.task_id).or_insert(o);
     }
     let on_time = first_of_task
         .values()
-        .filter(|o| o.recorded_at <= o.due_at)
+        .filter(|o| o.first_at <= o.due_at)
         .count();
     let reached: BTreeSet<Uuid> = outcomes
         .iter()
@@ -264,7 +275,7 @@ fn summarise(
         monday += Duration::days(7);
     }
     for o in first_of_task.values() {
-        let day = o.recorded_at.with_timezone(&month.offset).date_naive();
+        let day = o.first_at.with_timezone(&month.offset).date_naive();
         if let Some(week) = weeks
             .iter_mut()
             .rev()
@@ -322,6 +333,7 @@ mod tests {
         OutcomeLine {
             task_id: task,
             recorded_at: at(day),
+            first_at: at(day),
             due_at: at(due_day),
             reached: true,
             problem_solved: Some(satisfaction != Some(1)),
@@ -340,15 +352,21 @@ mod tests {
         let month = Month::parse("2026-11", FixedOffset::east_opt(8 * 3600).unwrap()).unwrap();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         // Task a: called on the 2nd (due the 3rd), again on the 10th; task b late on the 20th.
+        let mut again = outcome(a, 10, 3, Some(5));
+        again.first_at = outcomes_first(2);
+        let mut october = outcome(Uuid::new_v4(), 4, 3, Some(4));
+        // First called on 30 October: done then, not again in November.
+        october.first_at = Utc.with_ymd_and_hms(2026, 10, 30, 4, 0, 0).unwrap();
         let outcomes = [
             outcome(a, 2, 3, None),
-            outcome(a, 10, 3, Some(5)),
+            again,
             outcome(b, 20, 18, Some(1)),
+            october,
         ];
         let summary = summarise(month, &outcomes, &[], 0);
         assert_eq!(summary.revisits_done, 2);
         assert_eq!(summary.on_time, 1);
-        assert_eq!(summary.satisfaction, [1, 0, 0, 0, 1]);
+        assert_eq!(summary.satisfaction, [1, 0, 0, 1, 1]);
         assert_eq!(summary.not_solved.len(), 1);
         // November 2026 starts on a Sunday: its first week is Monday 26 October's.
         assert_eq!(
@@ -360,6 +378,10 @@ mod tests {
         assert_eq!(summary.weeks[1].revisits, 1);
         assert_eq!(summary.weeks[3].revisits, 1);
         assert_eq!(summary.weeks[2].average(), Some(5.0));
-        assert_eq!(summary.technicians["张伟"].rated, 2);
+        assert_eq!(summary.technicians["张伟"].rated, 3);
+    }
+
+    fn outcomes_first(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, 4, 0, 0).unwrap()
     }
 }

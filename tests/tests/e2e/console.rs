@@ -588,6 +588,12 @@ async fn an_open_board_shows_a_job_completing_without_a_reload() {
             PASSWORD,
             "王秀英 已完成",
             shot.to_str().unwrap(),
+            // The job is booked 01:00-03:00 UTC on today's UTC date: that day's board in China
+            // Standard Time, whatever the hour of the run.
+            &format!(
+                "/console/board?date={}&utc_offset=%2B08:00",
+                chrono::Utc::now().date_naive()
+            ),
         ],
     );
     let ready = browser.next_json().await;

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use harness::TestApp;
+use harness::flaky::FlakyProxy;
 use harness::images::gradient_jpeg;
 use harness::node::NodeClient;
 use harness::process::ServerProcess;
@@ -38,15 +39,18 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     let (_, view) = app.job(&crew.dispatcher.token, &worked_job).await;
     let number = view["number"].as_str().unwrap().to_owned();
 
-    // Morning in the depot: the jobs reach the tablet; then no server for the visit.
+    // Morning in the depot: the jobs reach the tablet; then no server for the visit. The
+    // tablet reaches the server through a proxy that keeps its address: while the server is
+    // down the proxy refuses connections too, so no other test's server reusing the port can
+    // answer, and the server comes back on a port of its own.
     let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
-    let port = server.port;
+    let proxy = FlakyProxy::start(([127, 0, 0, 1], server.port).into()).await;
     let tablet = Tablet::new();
     let login = tablet
         .json(&[
             "login",
             "--server",
-            &server.base_url,
+            &proxy.url(),
             "--token",
             &crew.technician.token,
         ])
@@ -54,6 +58,7 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     assert_eq!(login["checked"], true);
     tablet.json(&["sync"]).await;
     server.kill().await;
+    proxy.set_down(true);
 
     let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
     let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
@@ -188,7 +193,9 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     );
 
     // 3. The server is back: the screen's background sync delivers everything.
-    let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    proxy.retarget(([127, 0, 0, 1], server.port).into());
+    proxy.set_down(false);
     browser.send_line("server is back").await;
     let synced = browser.next_json().await;
     assert_eq!(synced["synced"]["synced"], true, "{synced}");

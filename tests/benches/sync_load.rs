@@ -1,0 +1,609 @@
+//! Sync load: simulated tablets over real WebSocket against Fieldsync (`fieldsync-server dev`,
+//! release build, its durable private PostgreSQL) and the reference JavaScript sync server
+//! (`tests/js/sync-server.mjs`: automerge-repo 2.5.6, WebSocket adapter, NodeFS storage), the
+//! same workload side by side.
+//!
+//!     cargo build --release -p fieldsync-server
+//!     cargo bench -p fieldsync-tests --bench sync_load -- [--tablets 200] [--edits 50]
+//!         [--idle 1000] [--only fieldsync|js]
+//!
+//! Each tablet is a task with its own WebSocket and Automerge document, editing as a
+//! technician's app does: one change per edit (a work item under `/visit` and its timeline
+//! event), the next edit after the previous one is acknowledged (the server's sync reply whose
+//! heads include it). Reported: edits per second, acknowledgement latency p50/p99, server CPU
+//! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL), RSS per
+//! idle connection (joined, nothing synced). Afterwards every edit is looked for by a fresh
+//! reader, then again after the server is killed (-9) and started again.
+//!
+//! The driver itself runs on one thread and speaks the protocol through `sync-protocol`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sync_protocol::DocumentId;
+use sync_protocol::job::{
+    ComplaintOrigin, CustomerSnapshot, EpochMillis, JobDocument, JobKind, NewJob, TechnicianActions,
+};
+use sync_protocol::message::{DecodeLimits, DocumentSync, Join, PeerId, PeerMetadata, WireMessage};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Debug, Clone)]
+struct Options {
+    tablets: usize,
+    edits: usize,
+    idle: usize,
+    only: Option<String>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        tablets: 200,
+        edits: 50,
+        idle: 1000,
+        only: None,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--tablets" => o.tablets = value.parse().unwrap(),
+            "--edits" => o.edits = value.parse().unwrap(),
+            "--idle" => o.idle = value.parse().unwrap(),
+            "--only" => o.only = Some(value),
+            // `cargo bench` passes `--bench`.
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// CPU seconds (user + system) of `pid` and every process below it, living or reaped.
+fn cpu_seconds_of_tree(pid: u32) -> f64 {
+    let ticks = 100.0; // USER_HZ on Linux
+    let mut total = 0u64;
+    let mut family = vec![pid];
+    let mut i = 0;
+    let all: Vec<(u32, u32, u64)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            // Fields after the command's closing parenthesis.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ppid: u32 = fields.get(1)?.parse().ok()?;
+            let used: u64 = [11, 12, 13, 14]
+                .iter()
+                .filter_map(|&k| fields.get(k)?.parse::<u64>().ok())
+                .sum();
+            Some((p, ppid, used))
+        })
+        .collect();
+    while i < family.len() {
+        let parent = family[i];
+        for (p, ppid, used) in &all {
+            if *p == parent {
+                total += used;
+            }
+            if *ppid == parent && !family.contains(p) {
+                family.push(*p);
+            }
+        }
+        i += 1;
+    }
+    total as f64 / ticks
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One simulated tablet's connection.
+struct Peer {
+    socket: Socket,
+    me: PeerId,
+    server: PeerId,
+}
+
+impl Peer {
+    async fn join(url: &str) -> Self {
+        let (mut socket, _) = connect_async(url).await.unwrap();
+        let me = PeerId::new(format!("load-{}", uuid::Uuid::new_v4().simple()));
+        let join = WireMessage::Join(Join {
+            sender_id: me.clone(),
+            peer_metadata: Some(PeerMetadata::default()),
+            supported_protocol_versions: Some(vec!["1".to_owned()]),
+        });
+        socket
+            .send(Message::Binary(join.encode().into()))
+            .await
+            .unwrap();
+        loop {
+            if let Some(WireMessage::Peer(peer)) = next(&mut socket).await {
+                return Self {
+                    socket,
+                    me,
+                    server: peer.sender_id,
+                };
+            }
+        }
+    }
+
+    async fn send(&mut self, request: bool, id: DocumentId, data: Vec<u8>) {
+        let message = DocumentSync {
+            sender_id: self.me.clone(),
+            target_id: self.server.clone(),
+            document_id: id,
+            data,
+        };
+        let wire = if request {
+            WireMessage::Request(message)
+        } else {
+            WireMessage::Sync(message)
+        };
+        self.socket
+            .send(Message::Binary(wire.encode().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next sync message for `id`, applied to `doc`; the heads the server announced, or
+    /// `None` when the server does not have the document or the connection ended.
+    async fn try_receive(
+        &mut self,
+        id: DocumentId,
+        doc: &mut AutoCommit,
+        state: &mut sync::State,
+    ) -> Option<HashSet<ChangeHash>> {
+        loop {
+            match next(&mut self.socket).await? {
+                WireMessage::Sync(m) if m.document_id == id => {
+                    let message = sync::Message::decode(&m.data).unwrap();
+                    let heads: HashSet<ChangeHash> = message.heads.iter().copied().collect();
+                    doc.sync().receive_sync_message(state, message).unwrap();
+                    return Some(heads);
+                }
+                WireMessage::DocUnavailable(m) if m.document_id == id => return None,
+                WireMessage::Error(e) => panic!("the server said: {}", e.message),
+                _ => {}
+            }
+        }
+    }
+
+    async fn receive(
+        &mut self,
+        id: DocumentId,
+        doc: &mut AutoCommit,
+        state: &mut sync::State,
+    ) -> HashSet<ChangeHash> {
+        self.try_receive(id, doc, state)
+            .await
+            .unwrap_or_else(|| panic!("{id}: not on the server, or the connection ended"))
+    }
+
+    /// Syncs until neither side has anything more for the other; false if the server does not
+    /// have the document (or dropped the connection).
+    async fn settle(
+        &mut self,
+        request: bool,
+        id: DocumentId,
+        doc: &mut AutoCommit,
+        state: &mut sync::State,
+    ) -> bool {
+        let mut first = true;
+        let mut theirs_last: Option<HashSet<ChangeHash>> = None;
+        loop {
+            let ours: HashSet<ChangeHash> = doc.get_heads().into_iter().collect();
+            match doc.sync().generate_sync_message(state) {
+                Some(message) => {
+                    self.send(request && first, id, message.encode()).await;
+                    // Both sides have the same heads: this was only an acknowledgement.
+                    if !ours.is_empty() && theirs_last.as_ref() == Some(&ours) {
+                        return true;
+                    }
+                }
+                None if !first => return true,
+                None => {}
+            }
+            first = false;
+            let Some(theirs) = self.try_receive(id, doc, state).await else {
+                return false;
+            };
+            theirs_last = Some(theirs.clone());
+            if ours.iter().all(|h| theirs.contains(h))
+                && doc
+                    .sync()
+                    .generate_sync_message(&mut state.clone())
+                    .is_none()
+            {
+                return true;
+            }
+        }
+    }
+}
+
+/// The next message, or `None` when the connection ended.
+async fn next(socket: &mut Socket) -> Option<WireMessage> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .expect("the server answers within 60 s")?
+            .ok()?;
+        if let Message::Binary(bytes) = frame {
+            return Some(WireMessage::decode(&bytes, &DecodeLimits::default()).unwrap());
+        }
+    }
+}
+
+/// One tablet: opens (or creates) its job, then makes `edits` edits, each waited for.
+async fn tablet(
+    url: String,
+    id: DocumentId,
+    technician: String,
+    edits: usize,
+    create: bool,
+) -> Vec<Duration> {
+    let mut peer = Peer::join(&url).await;
+    let mut state = sync::State::new();
+    let mut doc = if create {
+        new_job(&technician)
+    } else {
+        AutoCommit::new()
+    };
+    assert!(peer.settle(!create, id, &mut doc, &mut state).await);
+    JobDocument::read(&doc).expect("the job is on the tablet");
+    let mut latencies = Vec::with_capacity(edits);
+    for n in 0..edits {
+        let now = EpochMillis(chrono::Utc::now().timestamp_millis());
+        TechnicianActions::new(&mut doc, technician.as_str())
+            .add_work_item(&format!("滤芯 {n}"), 1, now)
+            .unwrap();
+        let wanted = doc.get_heads();
+        let started = Instant::now();
+        let message = doc.sync().generate_sync_message(&mut state).unwrap();
+        peer.send(false, id, message.encode()).await;
+        loop {
+            let theirs = peer.receive(id, &mut doc, &mut state).await;
+            if wanted.iter().all(|h| theirs.contains(h)) {
+                break;
+            }
+        }
+        latencies.push(started.elapsed());
+        // Acknowledge what the server sent, as a tablet's repo would.
+        if let Some(message) = doc.sync().generate_sync_message(&mut state) {
+            peer.send(false, id, message.encode()).await;
+        }
+    }
+    latencies
+}
+
+/// A job as a dispatcher books it, for the server that has no booking of its own (JS).
+fn new_job(technician: &str) -> AutoCommit {
+    let now = chrono::Utc::now().timestamp_millis();
+    JobDocument::create(&NewJob {
+        kind: JobKind::Repair,
+        number: None,
+        customer: CustomerSnapshot {
+            id: None,
+            name: "王秀英".into(),
+            phone: Some("13800000000".into()),
+            address: "上海市浦东新区张杨路1588号12楼1203室".into(),
+            tier: None,
+        },
+        complaint_origin: ComplaintOrigin::default(),
+        window_start: EpochMillis(now),
+        window_end: EpochMillis(now + 7_200_000),
+        technician_id: Some(technician.to_owned()),
+        created_by: "load-dispatcher".into(),
+        created_at: EpochMillis(now),
+    })
+    .unwrap()
+}
+
+/// What a fresh reader finds of each job: its work items.
+async fn read_back(url: &str, ids: &[DocumentId]) -> Vec<usize> {
+    let mut peer = Peer::join(url).await;
+    let mut found = Vec::new();
+    for id in ids {
+        let mut doc = AutoCommit::new();
+        let mut state = sync::State::new();
+        let settled = tokio::time::timeout(
+            Duration::from_secs(10),
+            peer.settle(true, *id, &mut doc, &mut state),
+        )
+        .await
+        .unwrap_or(false);
+        if !settled && JobDocument::read(&doc).is_err() {
+            // Not there (or the server dropped us): nothing found; go on with a new connection.
+            found.push(0);
+            peer = Peer::join(url).await;
+            continue;
+        }
+        found.push(
+            JobDocument::read(&doc)
+                .map(|j| j.visit.work_items.len())
+                .unwrap_or(0),
+        );
+    }
+    found
+}
+
+#[derive(Debug)]
+struct Outcome {
+    name: &'static str,
+    edits: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu_per_1000: f64,
+    idle_rss_kib: f64,
+    found: usize,
+    found_after_kill: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+/// Idle connections (joined, nothing synced): the server's RSS growth per connection.
+async fn idle_rss(url: &str, pid: u32, count: usize) -> f64 {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid);
+    let mut peers = Vec::with_capacity(count);
+    for _ in 0..count {
+        peers.push(Peer::join(url).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib(pid);
+    drop(peers);
+    (after.saturating_sub(before)) as f64 / count.max(1) as f64
+}
+
+async fn drive(
+    name: &'static str,
+    url: &str,
+    pid: u32,
+    jobs: &[(DocumentId, String)],
+    edits: usize,
+    create: bool,
+) -> (Vec<Duration>, f64, f64) {
+    let cpu_before = cpu_seconds_of_tree(pid);
+    let started = Instant::now();
+    let tasks: Vec<_> = jobs
+        .iter()
+        .map(|(id, technician)| {
+            tokio::spawn(tablet(
+                url.to_owned(),
+                *id,
+                technician.clone(),
+                edits,
+                create,
+            ))
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds_of_tree(pid) - cpu_before;
+    println!(
+        "{name}: {} edits by {} tablets in {seconds:.1} s",
+        latencies.len(),
+        jobs.len()
+    );
+    (latencies, seconds, cpu)
+}
+
+async fn fieldsync(o: &Options) -> Outcome {
+    let binary = harness::binaries::path("fieldsync-server");
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = |data: &Path| {
+        tokio::process::Command::new(&binary)
+            .args(["dev", "--data-dir"])
+            .arg(data)
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .args(["--rate-per-second", "1000000", "--rate-burst", "1000000"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(data.path());
+    let http = reqwest::Client::new();
+    wait_ready(&http, &base).await;
+    let demo: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.path().join("demo.json")).unwrap())
+            .unwrap();
+    let member = |role: &str| {
+        demo["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["role"] == role)
+            .unwrap()
+            .clone()
+    };
+    let (technician, dispatcher) = (member("technician"), member("dispatcher"));
+    let customer = demo["customers"][0]["id"].as_str().unwrap().to_owned();
+    let mut jobs = Vec::new();
+    for _ in 0..o.tablets {
+        let now = chrono::Utc::now();
+        let booked: Value = http
+            .post(format!("{base}/api/v1/jobs"))
+            .bearer_auth(dispatcher["token"].as_str().unwrap())
+            .json(&json!({
+                "customer_id": customer, "kind": "repair",
+                "window_start": now, "window_end": now + chrono::Duration::hours(2),
+                "technician_id": technician["id"],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = DocumentId::parse(booked["document_id"].as_str().unwrap()).unwrap();
+        jobs.push((id, technician["id"].as_str().unwrap().to_owned()));
+    }
+    let url = format!(
+        "ws://127.0.0.1:{port}/sync?token={}",
+        technician["token"].as_str().unwrap()
+    );
+    let pid = server.id().unwrap();
+    let idle = idle_rss(&url, pid, o.idle).await;
+    let (mut latencies, seconds, cpu) = drive("fieldsync", &url, pid, &jobs, o.edits, false).await;
+    let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
+    let found = read_back(&url, &ids).await;
+    server.kill().await.unwrap();
+    let mut server = start(data.path());
+    wait_ready(&http, &base).await;
+    let after_kill = read_back(&url, &ids).await;
+    server.kill().await.unwrap();
+    latencies.sort();
+    Outcome {
+        name: "Fieldsync (dev, PostgreSQL fsync on)",
+        edits: latencies.len(),
+        seconds,
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
+        idle_rss_kib: idle,
+        found: found.iter().sum(),
+        found_after_kill: after_kill.iter().sum(),
+    }
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{base} never became ready");
+}
+
+async fn javascript(o: &Options) -> Outcome {
+    let storage = tempfile::tempdir().unwrap();
+    let js: PathBuf = harness::node::js_dir();
+    let start = |port: u16| {
+        let mut child = tokio::process::Command::new("node")
+            .arg("sync-server.mjs")
+            .arg(storage.path())
+            .arg(port.to_string())
+            .current_dir(&js)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        (child, stdout)
+    };
+    let port = free_port();
+    let (mut server, stdout) = start(port);
+    BufReader::new(stdout).lines().next_line().await.unwrap();
+    let url = format!("ws://127.0.0.1:{port}");
+    let pid = server.id().unwrap();
+    let jobs: Vec<(DocumentId, String)> = (0..o.tablets)
+        .map(|_| (DocumentId::random(), "load-technician".to_owned()))
+        .collect();
+    let idle = idle_rss(&url, pid, o.idle).await;
+    let (mut latencies, seconds, cpu) = drive("javascript", &url, pid, &jobs, o.edits, true).await;
+    let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
+    let found = read_back(&url, &ids).await;
+    server.kill().await.unwrap();
+    let (mut server, stdout) = start(port);
+    BufReader::new(stdout).lines().next_line().await.unwrap();
+    let after_kill = read_back(&url, &ids).await;
+    server.kill().await.unwrap();
+    latencies.sort();
+    Outcome {
+        name: "automerge-repo 2.5.6 sync server (NodeFS)",
+        edits: latencies.len(),
+        seconds,
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
+        idle_rss_kib: idle,
+        found: found.iter().sum(),
+        found_after_kill: after_kill.iter().sum(),
+    }
+}
+
+fn main() {
+    let o = options();
+    // The driver takes one thread: the servers get the rest of the machine.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut outcomes = Vec::new();
+    if o.only.as_deref() != Some("js") {
+        outcomes.push(runtime.block_on(fieldsync(&o)));
+    }
+    if o.only.as_deref() != Some("fieldsync") {
+        outcomes.push(runtime.block_on(javascript(&o)));
+    }
+    println!(
+        "\n{} tablets x {} edits, {} idle connections\n",
+        o.tablets, o.edits, o.idle
+    );
+    println!(
+        "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for r in &outcomes {
+        println!(
+            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} | {:.1} KiB | {} of {} ({}) |",
+            r.name,
+            r.edits as f64 / r.seconds,
+            r.p50.as_secs_f64() * 1000.0,
+            r.p99.as_secs_f64() * 1000.0,
+            r.cpu_per_1000,
+            r.idle_rss_kib,
+            r.found,
+            r.edits,
+            r.found_after_kill,
+        );
+    }
+}

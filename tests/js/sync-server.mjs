@@ -1,0 +1,21 @@
+// The reference JavaScript sync server for the load benchmark: @automerge/automerge-repo with
+// its WebSocket server adapter and NodeFS storage, as the automerge-repo sync server runs.
+// Prints {"ready": true, "port": P} once listening.
+//
+//   node sync-server.mjs STORAGE_DIR PORT
+import { Repo } from '@automerge/automerge-repo';
+import { NodeWSServerAdapter } from '@automerge/automerge-repo-network-websocket';
+import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
+import { WebSocketServer } from 'ws';
+
+const [dir, port] = process.argv.slice(2);
+const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(port) });
+// eslint-disable-next-line no-unused-vars
+const repo = new Repo({
+  network: [new NodeWSServerAdapter(wss)],
+  storage: new NodeFSStorageAdapter(dir),
+  peerId: `js-sync-server-${process.pid}`,
+  // A sync server does not announce documents; it answers for what peers send and ask.
+  sharePolicy: async () => false,
+});
+wss.on('listening', () => console.log(JSON.stringify({ ready: true, port: wss.address().port })));

@@ -54,11 +54,7 @@ async fn page_handler(
         None => Utc::now().with_timezone(&offset).date_naive(),
     };
     let day = board(app, caller, date, offset).await?;
-    let technicians: Vec<Staff> = Staff::list(&app.db, caller.organisation_id)
-        .await?
-        .into_iter()
-        .filter(|s| s.role == Role::Technician)
-        .collect();
+    let technicians = Staff::technicians(&app.db, caller.organisation_id).await?;
     let customer_ids: Vec<Uuid> = day
         .technicians
         .iter()

@@ -64,11 +64,7 @@ async fn form_page(
     {
         found.insert(0, customers::find(&app.db, caller, chosen).await?);
     }
-    let technicians: Vec<Staff> = Staff::list(&app.db, caller.organisation_id)
-        .await?
-        .into_iter()
-        .filter(|s| s.role == Role::Technician)
-        .collect();
+    let technicians = Staff::technicians(&app.db, caller.organisation_id).await?;
     let date = query
         .date
         .clone()

@@ -396,11 +396,7 @@ async fn show(
     let (view, document) = job_file(app, caller, id).await?;
     let files = attachments::list(&app.db, caller, id).await?;
     let names = Staff::names(&app.db, caller.organisation_id).await?;
-    let technicians: Vec<Staff> = Staff::list(&app.db, caller.organisation_id)
-        .await?
-        .into_iter()
-        .filter(|s| s.role == Role::Technician)
-        .collect();
+    let technicians = Staff::technicians(&app.db, caller.organisation_id).await?;
     let page = Page {
         lang,
         clock: &clock,

@@ -96,6 +96,18 @@ impl Staff {
         Ok(rows.into_iter().collect())
     }
 
+    /// The organisation's active technicians, in the order they were added.
+    pub async fn technicians(
+        db: impl PgExecutor<'_>,
+        organisation_id: Uuid,
+    ) -> Result<Vec<Self>, sqlx::Error> {
+        Ok(Self::list(db, organisation_id)
+            .await?
+            .into_iter()
+            .filter(|s| s.role == Role::Technician)
+            .collect())
+    }
+
     /// The organisation's active staff, in the order they were added.
     pub async fn list(
         db: impl PgExecutor<'_>,

@@ -150,7 +150,10 @@ impl Peer {
             .await
             .unwrap();
         loop {
-            if let Some(WireMessage::Peer(peer)) = next(&mut socket).await {
+            let message = next(&mut socket)
+                .await
+                .unwrap_or_else(|| panic!("{url} closed the connection before greeting"));
+            if let WireMessage::Peer(peer) = message {
                 return Self {
                     socket,
                     me,
@@ -541,7 +544,7 @@ async fn javascript(o: &Options) -> Outcome {
     };
     let port = free_port();
     let (mut server, stdout) = start(port);
-    BufReader::new(stdout).lines().next_line().await.unwrap();
+    ready(stdout).await;
     let url = format!("ws://127.0.0.1:{port}");
     let pid = server.id().unwrap();
     let jobs: Vec<(DocumentId, String)> = (0..o.tablets)
@@ -553,7 +556,7 @@ async fn javascript(o: &Options) -> Outcome {
     let found = read_back(&url, &ids).await;
     server.kill().await.unwrap();
     let (mut server, stdout) = start(port);
-    BufReader::new(stdout).lines().next_line().await.unwrap();
+    ready(stdout).await;
     let after_kill = read_back(&url, &ids).await;
     server.kill().await.unwrap();
     latencies.sort();
@@ -568,6 +571,14 @@ async fn javascript(o: &Options) -> Outcome {
         found: found.iter().sum(),
         found_after_kill: after_kill.iter().sum(),
     }
+}
+
+/// Waits for the JS server's ready line, then keeps reading its output: a closed pipe would
+/// make its next write fail (and its connections with it).
+async fn ready(stdout: tokio::process::ChildStdout) {
+    let mut lines = BufReader::new(stdout).lines();
+    lines.next_line().await.unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 }
 
 fn main() {

@@ -10,7 +10,6 @@ import { WebSocketServer } from 'ws';
 
 const [dir, port] = process.argv.slice(2);
 const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(port) });
-// eslint-disable-next-line no-unused-vars
 const repo = new Repo({
   network: [new NodeWSServerAdapter(wss)],
   storage: new NodeFSStorageAdapter(dir),
@@ -18,4 +17,12 @@ const repo = new Repo({
   // A sync server does not announce documents; it answers for what peers send and ask.
   sharePolicy: async () => false,
 });
-wss.on('listening', () => console.log(JSON.stringify({ ready: true, port: wss.address().port })));
+// The adapter takes connections only once the repo has read its storage id: a connection
+// accepted before that is dropped. Ready means listening and taking connections.
+// (The adapter's own whenReady waits for a first connection, so its listener is looked for.)
+await new Promise((resolve) => wss.on('listening', resolve));
+while (wss.listenerCount('connection') === 0) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+void repo;
+console.log(JSON.stringify({ ready: true, port: wss.address().port }));

@@ -8,7 +8,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, ScalarValue};
 use job_support::*;
 use proptest::prelude::*;
-use sync_protocol::job::{DispatcherActions, Role, check_since};
+use sync_protocol::job::{DispatcherActions, Role, check_new_changes, check_since};
 
 /// One modification a peer may try, with who may make it.
 struct Edit {
@@ -271,9 +271,20 @@ proptest! {
             .collect();
         peer.commit();
         let before = base.get_heads();
+        let unmerged = base.document().clone();
+        let peer_changes: Vec<automerge::Change> = peer
+            .document()
+            .get_changes(&[])
+            .into_iter()
+            .filter(|c| unmerged.get_change_by_hash(&c.hash()).is_none())
+            .collect();
         base.merge(&mut peer).unwrap();
         for role in [Role::Technician, Role::Dispatcher, Role::RevisitCaller, Role::Server] {
             let found = check_since(base.document(), &before, role).unwrap();
+            // The patches logged while applying (what a sync server uses) say the same as the
+            // diff between the heads.
+            let logged = check_new_changes(&unmerged, peer_changes.clone(), role).unwrap();
+            prop_assert_eq!(&logged, &found, "{}: logged patches and diff disagree", role);
             let forbidden: Vec<&str> = applied
                 .iter()
                 .filter(|edit| !allowed(edit, role))

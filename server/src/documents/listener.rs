@@ -36,7 +36,7 @@ async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
         .await?;
     // Whatever was committed while we were not listening.
     for id in state.documents.cached_ids() {
-        wake(state, id).await;
+        wake(state, id, None).await;
     }
     loop {
         let notification = listener.recv().await?;
@@ -46,20 +46,17 @@ async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
             }
             continue;
         }
-        let Some(id) = notification
-            .payload()
-            .split(':')
-            .next()
-            .and_then(|text| Uuid::parse_str(text).ok())
-        else {
+        let mut parts = notification.payload().split(':');
+        let Some(id) = parts.next().and_then(|text| Uuid::parse_str(text).ok()) else {
             continue;
         };
-        wake(state, id).await;
+        let seq = parts.next().and_then(|text| text.parse().ok());
+        wake(state, id, seq).await;
     }
 }
 
-async fn wake(state: &AppState, id: Uuid) {
-    match state.documents.catch_up(id).await {
+async fn wake(state: &AppState, id: Uuid, seq: Option<i64>) {
+    match state.documents.catch_up(id, seq).await {
         Ok(true) => state.sync_hub.changed(id),
         Ok(false) => {}
         Err(e) => tracing::warn!(document = %id, error = %e, "catching up a document failed"),

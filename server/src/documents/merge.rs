@@ -48,6 +48,17 @@ impl Current {
     }
 }
 
+/// `doc` plus `changes`, as a copy, and the changes it did not have yet.
+fn apply_copy(doc: &Automerge, changes: Vec<Change>) -> Result<(Automerge, Vec<Change>), StoreError> {
+    let before_heads = doc.get_heads();
+    let mut after = doc.clone();
+    after
+        .apply_changes(changes)
+        .map_err(|e| StoreError::Apply(e.to_string()))?;
+    let new = after.get_changes(&before_heads);
+    Ok((after, new))
+}
+
 /// Who is behind a merge: a staff member on a device, or the server acting for a staff member.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Author {
@@ -63,8 +74,6 @@ pub struct Author {
 pub struct Staged {
     /// The document as it will be once committed.
     pub after: Automerge,
-    /// The heads before these changes (caught up with other instances).
-    pub before_heads: Vec<automerge::ChangeHash>,
     /// How many of the changes were new to the document.
     pub new_changes: usize,
     seq: i64,
@@ -80,12 +89,41 @@ impl Staged {
     ) -> Result<Self, StoreError> {
         let row = persist::lock(&mut *db, id).await?;
         current.catch_up(&mut *db, id, &row).await?;
-        let before_heads = current.doc.get_heads();
-        let mut after = current.doc.clone();
-        after
-            .apply_changes(changes)
-            .map_err(|e| StoreError::Apply(e.to_string()))?;
-        let new = after.get_changes(&before_heads);
+        let (after, new) = apply_copy(&current.doc, changes)?;
+        Self::write(db, id, &row, after, new, author).await
+    }
+
+    /// Like [`Self::stage`] for changes already applied to a copy of `current` (a sync
+    /// candidate): `after` is `current.doc` plus `changes`, `changes` exactly the changes it adds.
+    /// Unless another instance committed since `current` was read, that copy is what will be
+    /// committed, without copying and applying again.
+    pub(super) async fn stage_applied(
+        db: &mut PgConnection,
+        id: Uuid,
+        current: &mut Current,
+        after: Automerge,
+        changes: Vec<Change>,
+        author: &Author,
+    ) -> Result<Self, StoreError> {
+        let row = persist::lock(&mut *db, id).await?;
+        if row.last_seq == current.last_seq {
+            return Self::write(db, id, &row, after, changes, author).await;
+        }
+        // Another instance committed first: apply on top of what it committed.
+        current.catch_up(&mut *db, id, &row).await?;
+        let (after, new) = apply_copy(&current.doc, changes)?;
+        Self::write(db, id, &row, after, new, author).await
+    }
+
+    /// Writes `new`, the changes `after` adds to the locked row's document.
+    async fn write(
+        db: &mut PgConnection,
+        id: Uuid,
+        row: &LockedRow,
+        after: Automerge,
+        new: Vec<Change>,
+        author: &Author,
+    ) -> Result<Self, StoreError> {
         let mut seq = row.last_seq;
         if !new.is_empty() {
             let data: Vec<u8> = new
@@ -103,7 +141,6 @@ impl Staged {
         }
         Ok(Self {
             after,
-            before_heads,
             new_changes: new.len(),
             seq,
         })

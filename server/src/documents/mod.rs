@@ -122,12 +122,31 @@ impl Documents {
         Staged::stage(tx, document.id, current, changes, author).await
     }
 
+    /// [`Self::stage`] for changes already applied to a copy of the document (a sync
+    /// candidate's document and its new changes); see [`Staged`].
+    pub async fn stage_applied(
+        &self,
+        tx: &mut PgConnection,
+        document: &LoadedDocument,
+        current: &mut Current,
+        after: Automerge,
+        changes: Vec<automerge::Change>,
+        author: &Author,
+    ) -> Result<Staged, StoreError> {
+        Staged::stage_applied(tx, document.id, current, after, changes, author).await
+    }
+
     /// Brings a cached document up to date with chunks other instances committed.
-    pub async fn catch_up(&self, id: Uuid) -> Result<bool, StoreError> {
+    /// `seq`, when known, is the chunk the notice announced: a copy that already has it (this
+    /// instance's own commits) needs no query.
+    pub async fn catch_up(&self, id: Uuid, seq: Option<i64>) -> Result<bool, StoreError> {
         let Some(document) = self.cache.get(id) else {
             return Ok(false);
         };
         let mut current = document.lock().await;
+        if seq.is_some_and(|seq| seq <= current.last_seq) {
+            return Ok(false);
+        }
         let mut conn = self.db.acquire().await?;
         let row = persist::row(&mut *conn, id).await?;
         let before = current.last_seq;

@@ -2,12 +2,17 @@
 //! the message and produces a candidate; here we check the caller may make those changes, make
 //! them durable (chunk, history, projection in one transaction), and only then accept the
 //! candidate, so the next message we generate acknowledges only what is on disk.
+//!
+//! The work per message follows the message, not the document, where it can: the ownership
+//! check reads the patches Automerge logged while applying the candidate (not a diff of the
+//! whole document), and the candidate's copy of the document is the one committed (not copied
+//! and applied again).
 
 use std::sync::Arc;
 
-use automerge::Automerge;
+use automerge::Patch;
 use sync_protocol::DocumentId;
-use sync_protocol::job::check_ownership;
+use sync_protocol::job::check_patches;
 use sync_protocol::session::{IncomingSync, PeerSession};
 use uuid::Uuid;
 
@@ -58,18 +63,18 @@ impl OpenDocument {
             session.sync_document(incoming.document_id, &current.doc);
             return Ok(Receipt::Accepted { new_changes: 0 });
         }
-        if let Err(reason) = self.authorize(&current.doc, candidate.document()) {
+        if let Err(reason) = self.authorize(candidate.patches()) {
             return Ok(Receipt::Refused(reason));
         }
         let author = Author {
             staff_id: Some(caller.staff_id),
             device_token_id: caller.device_token(),
         };
+        let (after, changes, acceptance) = candidate.into_parts();
         let mut tx = app.db.begin().await?;
-        let changes = candidate.new_changes().to_vec();
         let staged = app
             .documents
-            .stage(&mut tx, &self.document, &mut current, changes, &author)
+            .stage_applied(&mut tx, &self.document, &mut current, after, changes, &author)
             .await?;
         if self.document.kind == DocumentKind::Job {
             match projection::project(&mut tx, self.document.id, &staged.after).await {
@@ -81,7 +86,9 @@ impl OpenDocument {
         tx.commit().await?;
         let new_changes = staged.new_changes;
         staged.apply(&mut current);
-        accept(session, candidate)?;
+        session
+            .accept_parts(acceptance)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("accepting a sync message: {e}")))?;
         session.sync_document(incoming.document_id, &current.doc);
         drop(current);
         app.sync_hub.changed(self.document.id);
@@ -94,7 +101,8 @@ impl OpenDocument {
         session.sync_document(id, &current.doc);
     }
 
-    fn authorize(&self, before: &Automerge, after: &Automerge) -> Result<(), String> {
+    /// Whether the caller may make the changes whose effect `patches` describe.
+    fn authorize(&self, patches: &[Patch]) -> Result<(), String> {
         let role = match self.access {
             DocumentAccess::Read => {
                 return Err("you may read this document but not change it".to_owned());
@@ -104,8 +112,7 @@ impl OpenDocument {
         if self.document.kind != DocumentKind::Job {
             return Err("only the server writes index documents".to_owned());
         }
-        let violations = check_ownership(before, after, role)
-            .map_err(|e| format!("the changes could not be checked: {e}"))?;
+        let violations = check_patches(patches, role);
         if violations.is_empty() {
             return Ok(());
         }

@@ -86,7 +86,8 @@ pub use model::{
     CustomerSnapshot, DispatchStatus, JobDocument, TimelineEvent,
 };
 pub use ownership::{
-    ChangeKind, OwnershipError, Role, Violation, check_new_changes, check_ownership, check_since,
+    ChangeKind, OwnershipError, Role, Violation, check_new_changes, check_ownership, check_patches,
+    check_since,
 };
 pub use technician::TechnicianActions;
 pub use validation::{CleanupEntry, FeedbackCardEntry, PaymentDueEntry, SignatureCapture};

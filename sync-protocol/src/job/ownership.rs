@@ -9,7 +9,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use automerge::{Automerge, Change, ChangeHash, ObjId, Patch, PatchAction, Prop, ReadDoc, Value};
+use automerge::{
+    Automerge, Change, ChangeHash, ObjId, Patch, PatchAction, PatchLog, Prop, ReadDoc, Value,
+};
 use serde::{Deserialize, Serialize};
 
 use super::policy::{Write, WriteKind, permit};
@@ -81,17 +83,26 @@ pub fn check_since(
     Ok(violations(&patches, role))
 }
 
-/// Applies `changes` to a copy of `before` and checks them; `before` itself is not modified.
+/// Applies `changes` to a copy of `before` and checks them, from the patches logged while
+/// they applied (see [`check_patches`]); `before` itself is not modified.
 pub fn check_new_changes(
     before: &Automerge,
     changes: Vec<Change>,
     role: Role,
 ) -> Result<Vec<Violation>, OwnershipError> {
     let mut after = before.clone();
+    let mut log = PatchLog::active();
     after
-        .apply_changes(changes)
+        .apply_changes_log_patches(changes, &mut log)
         .map_err(|e| OwnershipError::Apply(e.to_string()))?;
-    check_ownership(before, &after, role)
+    Ok(check_patches(&after.make_patches(&mut log), role))
+}
+
+/// Like [`check_since`] for the patches Automerge logged while the changes applied (a
+/// `PatchLog` given to `apply_changes_log_patches` or `receive_sync_message_log_patches`, read
+/// with `make_patches`): the cost follows the changes, not the document.
+pub fn check_patches(patches: &[Patch], role: Role) -> Vec<Violation> {
+    violations(patches, role)
 }
 
 fn violations(patches: &[Patch], role: Role) -> Vec<Violation> {

@@ -4,8 +4,14 @@
 //! object, a number an int, uint or integral f64, a time a `Timestamp` or a number, and `null`
 //! means absent. Strict in everything else: a wrong type is a [`JobError`] naming the path.
 //! Shared by the job document and the technician index.
+//!
+//! Each object is read in one pass (a map's entries on first use, a list's elements at once):
+//! Automerge looks a single key up by seeking through its columns, so reading a job key by key
+//! cost a seek per field, and a whole job grew quadratically with its timeline.
 
-use automerge::{ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value};
+use std::cell::OnceCell;
+
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value};
 
 use super::error::JobError;
 use super::values::EpochMillis;
@@ -13,12 +19,21 @@ use super::values::EpochMillis;
 /// Largest integer an f64 (a JS number) holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// An object of the document (map or list) and its path.
+/// A map of the document and its path.
 #[derive(Debug)]
 pub(crate) struct Node<'d, D: ReadDoc> {
     doc: &'d D,
     obj: ObjId,
     path: String,
+    /// The map's visible entries (each key's winning value), read on first use.
+    entries: OnceCell<Vec<Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: String,
+    value: Value<'static>,
+    obj: ObjId,
 }
 
 /// One value found in the document, not yet converted.
@@ -33,16 +48,45 @@ pub(crate) struct Slot<'d, D: ReadDoc> {
 impl<'d, D: ReadDoc> Node<'d, D> {
     /// The root map.
     pub(crate) fn root(doc: &'d D) -> Self {
+        Self::new(doc, automerge::ROOT, String::new())
+    }
+
+    fn new(doc: &'d D, obj: ObjId, path: String) -> Self {
         Self {
             doc,
-            obj: automerge::ROOT,
-            path: String::new(),
+            obj,
+            path,
+            entries: OnceCell::new(),
         }
     }
 
     /// The value at `key` of this map, `None` when absent or `null`.
     pub(crate) fn get(&self, key: &str) -> Result<Option<Slot<'d, D>>, JobError> {
-        self.get_prop(Prop::Map(key.to_owned()), key)
+        let entries = self.entries.get_or_init(|| {
+            self.doc
+                .map_range(&self.obj, ..)
+                .map(|item| {
+                    let obj = item.id();
+                    Entry {
+                        key: item.key.to_string(),
+                        obj,
+                        value: item.value.into_value(),
+                    }
+                })
+                .collect()
+        });
+        let Some(entry) = entries.iter().find(|entry| entry.key == key) else {
+            return Ok(None);
+        };
+        if is_null(&entry.value) {
+            return Ok(None);
+        }
+        Ok(Some(Slot {
+            doc: self.doc,
+            value: entry.value.clone(),
+            obj: entry.obj.clone(),
+            path: format!("{}/{key}", self.path),
+        }))
     }
 
     /// The value at `key`, or a [`JobError::Missing`] naming its path.
@@ -110,23 +154,10 @@ impl<'d, D: ReadDoc> Node<'d, D> {
         &self.path
     }
 
-    fn get_prop(&self, prop: Prop, segment: &str) -> Result<Option<Slot<'d, D>>, JobError> {
-        let path = format!("{}/{segment}", self.path);
-        let found = self
-            .doc
-            .get(&self.obj, prop)
-            .map_err(|e| JobError::automerge(&path, &e))?;
-        Ok(found.and_then(|(value, obj)| {
-            let is_null =
-                matches!(&value, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Null));
-            (!is_null).then(|| Slot {
-                doc: self.doc,
-                value: value.into_owned(),
-                obj,
-                path,
-            })
-        }))
-    }
+}
+
+fn is_null(value: &Value<'_>) -> bool {
+    matches!(value, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Null))
 }
 
 impl<'d, D: ReadDoc> Slot<'d, D> {
@@ -201,11 +232,9 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
 
     pub(crate) fn map(self) -> Result<Node<'d, D>, JobError> {
         match self.value {
-            Value::Object(ObjType::Map | ObjType::Table) => Ok(Node {
-                doc: self.doc,
-                obj: self.obj,
-                path: self.path,
-            }),
+            Value::Object(ObjType::Map | ObjType::Table) => {
+                Ok(Node::new(self.doc, self.obj, self.path))
+            }
             _ => Err(self.wrong_type("a map")),
         }
     }
@@ -214,26 +243,25 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
         if !matches!(self.value, Value::Object(ObjType::List)) {
             return Err(self.wrong_type("a list"));
         }
-        let list = Node {
-            doc: self.doc,
-            obj: self.obj,
-            path: self.path,
-        };
-        let length = list.doc.length(&list.obj);
-        let mut items = Vec::with_capacity(length);
-        for index in 0..length {
-            // A null inside a list is kept as an element so indexes stay true; callers reject it.
-            let segment = index.to_string();
-            match list.get_prop(Prop::Seq(index), &segment)? {
-                Some(slot) => items.push(slot),
-                None => {
-                    return Err(JobError::WrongType {
-                        path: format!("{}/{segment}", list.path),
-                        expected: "a value",
-                        found: "null".to_owned(),
-                    });
-                }
+        let mut items = Vec::new();
+        for item in self.doc.list_range(&self.obj, ..) {
+            let path = format!("{}/{}", self.path, item.index);
+            let obj = item.id();
+            let value = item.value.into_value();
+            // A null inside a list is refused: callers count on indexes being true.
+            if is_null(&value) {
+                return Err(JobError::WrongType {
+                    path,
+                    expected: "a value",
+                    found: "null".to_owned(),
+                });
             }
+            items.push(Slot {
+                doc: self.doc,
+                value,
+                obj,
+                path,
+            });
         }
         Ok(items)
     }

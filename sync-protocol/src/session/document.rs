@@ -3,7 +3,7 @@
 //! messages come from [`PeerSession::sync_document`].
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, Change, ChangeHash};
+use automerge::{Automerge, Change, ChangeHash, Patch, PatchLog};
 
 use super::error::{SessionError, SyncRefusal};
 use super::verify::{carried, count_missing};
@@ -19,6 +19,18 @@ pub struct Candidate {
     document: Automerge,
     state: sync::State,
     new_changes: Vec<Change>,
+    /// What the changes did to the visible document, logged while they were applied.
+    patches: Vec<Patch>,
+    generation: u64,
+    peer_has_document: bool,
+}
+
+/// What [`PeerSession::accept_parts`] needs of a candidate whose document and changes the
+/// caller took with [`Candidate::into_parts`] (to persist them without a copy).
+#[derive(Debug)]
+pub struct Acceptance {
+    document_id: DocumentId,
+    state: sync::State,
     generation: u64,
     peer_has_document: bool,
 }
@@ -39,9 +51,31 @@ impl Candidate {
         &self.new_changes
     }
 
+    /// What the new changes did to the document's visible state (puts, deletes, inserts, text
+    /// edits, and conflicts a concurrent change created, a losing write included), logged while
+    /// they were applied: the same account Automerge's diff between the heads before and after
+    /// gives, at the cost of the changes rather than of the document.
+    pub fn patches(&self) -> &[Patch] {
+        &self.patches
+    }
+
     /// True when the message carried nothing new (an acknowledgement or a heads update).
     pub fn is_empty(&self) -> bool {
         self.new_changes.is_empty()
+    }
+
+    /// The document after the message, its new changes, and what accepting it still needs.
+    pub fn into_parts(self) -> (Automerge, Vec<Change>, Acceptance) {
+        (
+            self.document,
+            self.new_changes,
+            Acceptance {
+                document_id: self.document_id,
+                state: self.state,
+                generation: self.generation,
+                peer_has_document: self.peer_has_document,
+            },
+        )
     }
 }
 
@@ -73,8 +107,9 @@ impl PeerSession {
         };
         let before: Vec<ChangeHash> = document.get_heads();
         let mut after = document.clone();
+        let mut log = PatchLog::active();
         after
-            .receive_sync_message(&mut state, message)
+            .receive_sync_message_log_patches(&mut state, message, &mut log)
             .map_err(|e| SyncRefusal::Rejected(e.to_string()))?;
         let missing = count_missing(&after, &carried.hashes);
         if missing > 0 {
@@ -85,11 +120,17 @@ impl PeerSession {
             });
         }
         let new_changes = after.get_changes(&before);
+        let patches = if new_changes.is_empty() {
+            Vec::new()
+        } else {
+            after.make_patches(&mut log)
+        };
         Ok(Candidate {
             document_id: incoming.document_id,
             document: after,
             state,
             new_changes,
+            patches,
             generation,
             peer_has_document,
         })
@@ -99,27 +140,36 @@ impl PeerSession {
     /// to replace the caller's. Persist [`Candidate::new_changes`] before calling this, or at the
     /// latest before the next [`Self::sync_document`] for this document, which acknowledges them.
     pub fn accept(&mut self, candidate: Candidate) -> Result<Accepted, SessionError> {
+        let (document, new_changes, acceptance) = candidate.into_parts();
+        let document_id = acceptance.document_id;
+        self.accept_parts(acceptance)?;
+        Ok(Accepted {
+            document_id,
+            document,
+            new_changes,
+        })
+    }
+
+    /// [`Self::accept`] for a candidate taken apart with [`Candidate::into_parts`]: the caller
+    /// keeps the document (it becomes the caller's document) and its changes.
+    pub fn accept_parts(&mut self, acceptance: Acceptance) -> Result<(), SessionError> {
         let current = self
             .documents
-            .get(&candidate.document_id)
+            .get(&acceptance.document_id)
             .map_or(0, |known| known.generation);
-        if current != candidate.generation {
+        if current != acceptance.generation {
             return Err(SessionError::StaleCandidate {
-                document_id: candidate.document_id,
+                document_id: acceptance.document_id,
             });
         }
         let entry = self
             .documents
-            .entry(candidate.document_id)
+            .entry(acceptance.document_id)
             .or_insert_with(DocumentState::new);
-        entry.state = candidate.state;
+        entry.state = acceptance.state;
         entry.generation += 1;
-        entry.peer_has_document |= candidate.peer_has_document;
-        Ok(Accepted {
-            document_id: candidate.document_id,
-            document: candidate.document,
-            new_changes: candidate.new_changes,
-        })
+        entry.peer_has_document |= acceptance.peer_has_document;
+        Ok(())
     }
 
     /// Receives and accepts in one step, for callers with nothing to authorize (a tablet

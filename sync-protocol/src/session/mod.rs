@@ -88,7 +88,7 @@ use std::collections::BTreeMap;
 
 use automerge::sync;
 
-pub use document::{Accepted, Candidate};
+pub use document::{Acceptance, Accepted, Candidate};
 pub use error::{SessionError, SyncRefusal};
 
 use crate::DocumentId;

@@ -98,6 +98,7 @@ impl DocumentCache {
             current: Arc::new(tokio::sync::Mutex::new(Current {
                 doc: stored.doc,
                 last_seq: stored.last_seq,
+                memo: None,
             })),
             last_used: AtomicU64::new(self.now()),
         });

@@ -3,6 +3,7 @@
 
 use automerge::{Automerge, Change};
 use sqlx::PgConnection;
+use sync_protocol::job::ReadMemo;
 use uuid::Uuid;
 
 use super::persist::{self, LockedRow, StoreError};
@@ -16,10 +17,14 @@ pub struct Current {
     pub doc: Automerge,
     /// The last chunk sequence number this copy includes.
     pub last_seq: i64,
+    /// The job's last read, for reading it again after the next change from a sync peer
+    /// (whose patches are known); `None` after any other change.
+    pub memo: Option<ReadMemo>,
 }
 
 impl Current {
     pub(super) fn apply_chunk(&mut self, seq: i64, data: &[u8]) -> Result<(), StoreError> {
+        self.memo = None;
         self.doc.load_incremental(data)?;
         self.last_seq = seq;
         Ok(())
@@ -37,6 +42,7 @@ impl Current {
         }
         if row.snapshot_seq > self.last_seq {
             // The chunks we lack were compacted away: merge the snapshot that absorbed them.
+            self.memo = None;
             let mut snapshot = Automerge::load(&persist::snapshot(&mut *db, id).await?)?;
             self.doc.merge(&mut snapshot)?;
             self.last_seq = row.snapshot_seq;
@@ -49,7 +55,10 @@ impl Current {
 }
 
 /// `doc` plus `changes`, as a copy, and the changes it did not have yet.
-fn apply_copy(doc: &Automerge, changes: Vec<Change>) -> Result<(Automerge, Vec<Change>), StoreError> {
+fn apply_copy(
+    doc: &Automerge,
+    changes: Vec<Change>,
+) -> Result<(Automerge, Vec<Change>), StoreError> {
     let before_heads = doc.get_heads();
     let mut after = doc.clone();
     after
@@ -76,6 +85,9 @@ pub struct Staged {
     pub after: Automerge,
     /// How many of the changes were new to the document.
     pub new_changes: usize,
+    /// Whether the changes had to be applied again on top of another instance's commits (then
+    /// the candidate's patches do not describe everything since the cached copy).
+    pub replayed: bool,
     seq: i64,
 }
 
@@ -90,7 +102,9 @@ impl Staged {
         let row = persist::lock(&mut *db, id).await?;
         current.catch_up(&mut *db, id, &row).await?;
         let (after, new) = apply_copy(&current.doc, changes)?;
-        Self::write(db, id, &row, after, new, author).await
+        let mut staged = Self::write(db, id, &row, after, new, author).await?;
+        staged.replayed = true;
+        Ok(staged)
     }
 
     /// Like [`Self::stage`] for changes already applied to a copy of `current` (a sync
@@ -112,7 +126,9 @@ impl Staged {
         // Another instance committed first: apply on top of what it committed.
         current.catch_up(&mut *db, id, &row).await?;
         let (after, new) = apply_copy(&current.doc, changes)?;
-        Self::write(db, id, &row, after, new, author).await
+        let mut staged = Self::write(db, id, &row, after, new, author).await?;
+        staged.replayed = true;
+        Ok(staged)
     }
 
     /// Writes `new`, the changes `after` adds to the locked row's document.
@@ -142,13 +158,17 @@ impl Staged {
         Ok(Self {
             after,
             new_changes: new.len(),
+            replayed: false,
             seq,
         })
     }
 
     /// Makes the committed changes visible in memory. Call only after the commit succeeded.
+    /// The memo of the last read is dropped; a caller that read the new state with one sets it
+    /// again.
     pub fn apply(self, current: &mut Current) {
         current.doc = self.after;
         current.last_seq = self.seq;
+        current.memo = None;
     }
 }

@@ -7,7 +7,9 @@ use automerge::Automerge;
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
-use sync_protocol::job::{DispatchState, EpochMillis, JobDocument, JobEvaluation, Sha256Hex};
+use sync_protocol::job::{
+    DispatchState, EpochMillis, JobDocument, JobEvaluation, ReadMemo, Sha256Hex,
+};
 use uuid::Uuid;
 
 use super::from_millis;
@@ -20,9 +22,33 @@ pub async fn project(
     id: Uuid,
     doc: &Automerge,
 ) -> Result<JobEvaluation, ApiError> {
-    let job = JobDocument::read(doc).map_err(|e| {
-        ApiError::BadRequest(format!("these changes would leave the job unreadable: {e}"))
-    })?;
+    let job = JobDocument::read(doc).map_err(unreadable)?;
+    write(tx, id, job).await
+}
+
+/// [`project`] reading the document with `memo` (see `sync_protocol::job::ReadMemo`: it must
+/// hold the previous read of this document, told the patches of every change since).
+pub async fn project_remembering(
+    tx: &mut PgConnection,
+    id: Uuid,
+    doc: &Automerge,
+    memo: &mut ReadMemo,
+) -> Result<JobEvaluation, ApiError> {
+    let job = JobDocument::read_remembering(doc, memo).map_err(unreadable)?;
+    write(tx, id, job).await
+}
+
+fn unreadable(error: sync_protocol::job::JobError) -> ApiError {
+    ApiError::BadRequest(format!(
+        "these changes would leave the job unreadable: {error}"
+    ))
+}
+
+async fn write(
+    tx: &mut PgConnection,
+    id: Uuid,
+    job: JobDocument,
+) -> Result<JobEvaluation, ApiError> {
     let before: Option<super::events::Before> = sqlx::query_as(
         r#"select organisation_id, complete, review_flags, completions, status, technician_id,
                   window_start, window_end, confirmed, evidence

@@ -21,6 +21,7 @@ use crate::documents::{Author, DocumentKind, LoadedDocument};
 use crate::error::ApiError;
 use crate::jobs::{DocumentAccess, projection};
 use crate::state::AppState;
+use sync_protocol::job::ReadMemo;
 
 /// A document as one connection syncs it.
 #[derive(Debug)]
@@ -49,7 +50,7 @@ impl OpenDocument {
         incoming: &IncomingSync,
     ) -> Result<Receipt, ApiError> {
         let mut current = self.document.lock_owned().await;
-        let candidate = match session.receive_sync(incoming, &current.doc) {
+        let mut candidate = match session.receive_sync(incoming, &current.doc) {
             Ok(candidate) => candidate,
             Err(refusal) => {
                 // Changes that depend on ones we lack (sent out of order, or held by an
@@ -70,14 +71,38 @@ impl OpenDocument {
             staff_id: Some(caller.staff_id),
             device_token_id: caller.device_token(),
         };
+        // Taken out: put back only once the read it serves is committed.
+        let memo = current.memo.take();
+        let patches = candidate.take_patches();
         let (after, changes, acceptance) = candidate.into_parts();
         let mut tx = app.db.begin().await?;
         let staged = app
             .documents
-            .stage_applied(&mut tx, &self.document, &mut current, after, changes, &author)
+            .stage_applied(
+                &mut tx,
+                &self.document,
+                &mut current,
+                after,
+                changes,
+                &author,
+            )
             .await?;
+        let mut memo = match memo {
+            Some(mut memo) if !staged.replayed => {
+                memo.forget_touched(&patches);
+                memo
+            }
+            _ => ReadMemo::default(),
+        };
         if self.document.kind == DocumentKind::Job {
-            match projection::project(&mut tx, self.document.id, &staged.after).await {
+            match projection::project_remembering(
+                &mut tx,
+                self.document.id,
+                &staged.after,
+                &mut memo,
+            )
+            .await
+            {
                 Ok(_) => {}
                 Err(ApiError::BadRequest(reason)) => return Ok(Receipt::Refused(reason)),
                 Err(other) => return Err(other),
@@ -86,6 +111,9 @@ impl OpenDocument {
         tx.commit().await?;
         let new_changes = staged.new_changes;
         staged.apply(&mut current);
+        if self.document.kind == DocumentKind::Job {
+            current.memo = Some(memo);
+        }
         session
             .accept_parts(acceptance)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("accepting a sync message: {e}")))?;

@@ -62,6 +62,7 @@ mod create;
 mod dispatch;
 mod error;
 pub mod evaluation;
+pub(crate) mod memo;
 mod model;
 pub mod ownership;
 mod policy;
@@ -81,6 +82,7 @@ pub use create::NewJob;
 pub use dispatch::DispatcherActions;
 pub use error::{JobError, OperationError};
 pub use evaluation::{AttachmentStore, CompletionCondition, JobEvaluation, JobStatus, ReviewFlag};
+pub use memo::ReadMemo;
 pub use model::{
     Appointment, AppointmentConfirmation, Assignment, AssignmentRecord, ComplaintOrigin,
     CustomerSnapshot, DispatchStatus, JobDocument, TimelineEvent,

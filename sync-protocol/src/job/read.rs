@@ -4,6 +4,7 @@
 use automerge::{Automerge, ReadDoc};
 
 use super::error::JobError;
+use super::memo::{ReadMemo, remembered};
 use super::model::{
     Appointment, AppointmentConfirmation, Assignment, AssignmentRecord, ComplaintOrigin,
     CustomerSnapshot, DispatchStatus, JobDocument, TimelineEvent,
@@ -23,6 +24,13 @@ impl JobDocument {
 
     /// Reads the current state of a document; works on `Automerge` and `AutoCommit` alike.
     pub fn read<D: ReadDoc>(doc: &D) -> Result<JobDocument, JobError> {
+        Self::read_with(doc, None)
+    }
+
+    pub(crate) fn read_with<D: ReadDoc>(
+        doc: &D,
+        mut memo: Option<&mut ReadMemo>,
+    ) -> Result<JobDocument, JobError> {
         let root = Node::root(doc);
         let schema_version = root.uint(root::SCHEMA_VERSION)?;
         if schema_version != schema::SCHEMA_VERSION {
@@ -49,14 +57,14 @@ impl JobDocument {
                 None => DispatchStatus::default(),
             },
             visit: match root.opt_map(root::VISIT)? {
-                Some(node) => read_visit(&node)?,
+                Some(node) => read_visit(&node, memo.as_deref_mut().map(|m| &mut m.work_items))?,
                 None => Default::default(),
             },
-            timeline: root
-                .list(root::TIMELINE)?
-                .into_iter()
-                .map(|slot| read_event(&slot.map()?))
-                .collect::<Result<_, _>>()?,
+            timeline: remembered(
+                root.list(root::TIMELINE)?,
+                memo.map(|m| &mut m.timeline),
+                read_event,
+            )?,
         })
     }
 }

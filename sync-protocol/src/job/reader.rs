@@ -153,7 +153,6 @@ impl<'d, D: ReadDoc> Node<'d, D> {
     pub(crate) fn path(&self) -> &str {
         &self.path
     }
-
 }
 
 fn is_null(value: &Value<'_>) -> bool {
@@ -161,6 +160,11 @@ fn is_null(value: &Value<'_>) -> bool {
 }
 
 impl<'d, D: ReadDoc> Slot<'d, D> {
+    /// The Automerge id of the value (the object's id for a map, list or text).
+    pub(crate) fn id(&self) -> &ObjId {
+        &self.obj
+    }
+
     pub(crate) fn path(&self) -> &str {
         &self.path
     }

@@ -1,8 +1,11 @@
 //! Reading `/visit`: the technician's evidence.
 
-use automerge::ReadDoc;
+use std::collections::HashMap;
+
+use automerge::{ObjId, ReadDoc};
 
 use super::error::JobError;
+use super::memo::remembered;
 use super::read::{sha256, word};
 use super::reader::Node;
 use super::schema::visit as key;
@@ -13,7 +16,11 @@ use super::visit::{
 };
 
 /// Reads the visit map; absent parts read as "not recorded yet".
-pub(crate) fn read_visit<D: ReadDoc>(node: &Node<'_, D>) -> Result<Visit, JobError> {
+/// `work_items`, when given, holds work items already read (see [`super::memo`]).
+pub(crate) fn read_visit<D: ReadDoc>(
+    node: &Node<'_, D>,
+    work_items: Option<&mut HashMap<ObjId, WorkItem>>,
+) -> Result<Visit, JobError> {
     Ok(Visit {
         arrival: node.opt_map(key::ARRIVAL)?.map(|n| stamp(&n)).transpose()?,
         departure: node
@@ -27,7 +34,7 @@ pub(crate) fn read_visit<D: ReadDoc>(node: &Node<'_, D>) -> Result<Visit, JobErr
             .opt_string(key::WORK_NOTES)?
             .map(|notes| notes.trim_end_matches('\n').to_owned())
             .unwrap_or_default(),
-        work_items: maps(node, key::WORK_ITEMS, work_item)?,
+        work_items: remembered(node.list(key::WORK_ITEMS)?, work_items, work_item)?,
         payment_due: node
             .opt_map(key::PAYMENT_DUE)?
             .map(|n| payment(&n))

@@ -59,6 +59,11 @@ impl Candidate {
         &self.patches
     }
 
+    /// Takes [`Self::patches`] out (for a caller that keeps them past [`Self::into_parts`]).
+    pub fn take_patches(&mut self) -> Vec<Patch> {
+        std::mem::take(&mut self.patches)
+    }
+
     /// True when the message carried nothing new (an acknowledgement or a heads update).
     pub fn is_empty(&self) -> bool {
         self.new_changes.is_empty()

@@ -12,11 +12,12 @@ use sync_protocol::DocumentId;
 use sync_protocol::message::DecodeError;
 use sync_protocol::message::{DecodeLimits, ErrorMessage, PeerId, PeerMetadata, WireMessage};
 use sync_protocol::session::{Event, IncomingSync, PeerSession, SessionConfig, SessionError};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::document::{OpenDocument, Receipt, load_state, save_state};
 use super::fleet;
+use super::hub::{Notice, Watch};
 use crate::auth::Caller;
 use crate::jobs::{DocumentAccess, document_access};
 use crate::state::AppState;
@@ -64,6 +65,8 @@ struct Connection {
     documents: HashMap<Uuid, DocumentAccess>,
     out: mpsc::Sender<Message>,
     synced_noted: Option<Instant>,
+    /// Notices of changes to the documents this peer opened.
+    watch: Watch,
 }
 
 pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
@@ -78,7 +81,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
             }
         }
     });
-    let mut changes = app.sync_hub.subscribe();
+    let watch = app.sync_hub.watch();
     let mut closing = app.sync_hub.closing();
     let server_peer = format!(
         "fieldsync-server-{}",
@@ -100,6 +103,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
         documents: HashMap::new(),
         out,
         synced_noted: None,
+        watch,
     };
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut last_heard = Instant::now();
@@ -154,12 +158,11 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                     break;
                 }
             }
-            changed = changes.recv() => {
-                match changed {
-                    Ok(id) => connection.push(Some(id)).await,
+            notice = connection.watch.recv() => {
+                match notice {
+                    Notice::Changed(id) => connection.push(Some(id)).await,
                     // Fell behind the notices: resynchronise everything this peer has open.
-                    Err(broadcast::error::RecvError::Lagged(_)) => connection.push(None).await,
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Notice::Lagged => connection.push(None).await,
                 }
                 connection.flush().await;
             }
@@ -361,6 +364,7 @@ impl Connection {
             tracing::debug!(document = %id, "discarding an unreadable saved sync state");
         }
         self.documents.insert(id, access);
+        self.watch.add(id);
         Opened::Yes
     }
 

@@ -15,6 +15,9 @@ use axum::response::Response;
 use crate::auth::Caller;
 use crate::state::AppState;
 
+/// Initial read buffer of a sync connection.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// `GET /sync`: upgrades an authenticated request (`Authorization: Bearer` or `?token=`).
 pub async fn upgrade(
     State(app): State<AppState>,
@@ -22,6 +25,10 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade
+        // Job documents are small: start the buffers small (they grow for a large message)
+        // rather than at tungstenite's 128 KiB each, which idle connections paid for nothing.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| connection::run(app, caller, socket))

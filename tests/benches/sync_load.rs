@@ -11,7 +11,8 @@
 //! technician's app does: one change per edit (a work item under `/visit` and its timeline
 //! event), the next edit after the previous one is acknowledged (the server's sync reply whose
 //! heads include it). Reported: edits per second, acknowledgement latency p50/p99, server CPU
-//! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL), RSS per
+//! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL), the driver's own
+//! CPU per 1,000 edits (when it nears one core, the driver is the limit, not the server), RSS per
 //! idle connection (joined, nothing synced). Afterwards every edit is looked for by a fresh
 //! reader, then again after the server is killed (-9) and started again.
 //!
@@ -110,6 +111,18 @@ fn cpu_seconds_of_tree(pid: u32) -> f64 {
         i += 1;
     }
     total as f64 / ticks
+}
+
+/// CPU seconds (user + system) of this process alone: the driver's own cost.
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let used: u64 = [11, 12]
+        .iter()
+        .map(|&k| fields[k].parse::<u64>().unwrap())
+        .sum();
+    used as f64 / 100.0
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -382,6 +395,7 @@ struct Outcome {
     p50: Duration,
     p99: Duration,
     cpu_per_1000: f64,
+    driver_cpu_per_1000: f64,
     idle_rss_kib: f64,
     found: usize,
     found_after_kill: usize,
@@ -413,8 +427,9 @@ async fn drive(
     jobs: &[(DocumentId, String)],
     edits: usize,
     create: bool,
-) -> (Vec<Duration>, f64, f64) {
+) -> (Vec<Duration>, f64, f64, f64) {
     let cpu_before = cpu_seconds_of_tree(pid);
+    let driver_before = own_cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = jobs
         .iter()
@@ -434,12 +449,13 @@ async fn drive(
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds_of_tree(pid) - cpu_before;
+    let driver = own_cpu_seconds() - driver_before;
     println!(
         "{name}: {} edits by {} tablets in {seconds:.1} s",
         latencies.len(),
         jobs.len()
     );
-    (latencies, seconds, cpu)
+    (latencies, seconds, cpu, driver)
 }
 
 async fn fieldsync(o: &Options) -> Outcome {
@@ -506,7 +522,8 @@ async fn fieldsync(o: &Options) -> Outcome {
     );
     let pid = server.id().unwrap();
     let idle = idle_rss(&url, pid, o.idle).await;
-    let (mut latencies, seconds, cpu) = drive("fieldsync", &url, pid, &jobs, o.edits, false).await;
+    let (mut latencies, seconds, cpu, driver) =
+        drive("fieldsync", &url, pid, &jobs, o.edits, false).await;
     let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
     let found = read_back(&url, &ids).await;
     server.kill().await.unwrap();
@@ -522,6 +539,7 @@ async fn fieldsync(o: &Options) -> Outcome {
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
+        driver_cpu_per_1000: driver / latencies.len() as f64 * 1000.0,
         idle_rss_kib: idle,
         found: found.iter().sum(),
         found_after_kill: after_kill.iter().sum(),
@@ -566,7 +584,8 @@ async fn javascript(o: &Options) -> Outcome {
         .map(|_| (DocumentId::random(), "load-technician".to_owned()))
         .collect();
     let idle = idle_rss(&url, pid, o.idle).await;
-    let (mut latencies, seconds, cpu) = drive("javascript", &url, pid, &jobs, o.edits, true).await;
+    let (mut latencies, seconds, cpu, driver) =
+        drive("javascript", &url, pid, &jobs, o.edits, true).await;
     let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
     let found = read_back(&url, &ids).await;
     server.kill().await.unwrap();
@@ -582,6 +601,7 @@ async fn javascript(o: &Options) -> Outcome {
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
+        driver_cpu_per_1000: driver / latencies.len() as f64 * 1000.0,
         idle_rss_kib: idle,
         found: found.iter().sum(),
         found_after_kill: after_kill.iter().sum(),
@@ -615,17 +635,18 @@ fn main() {
         o.tablets, o.edits, o.idle
     );
     println!(
-        "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
+        "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | driver CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for r in &outcomes {
         println!(
-            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} | {:.1} KiB | {} of {} ({}) |",
+            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} | {:.2} | {:.1} KiB | {} of {} ({}) |",
             r.name,
             r.edits as f64 / r.seconds,
             r.p50.as_secs_f64() * 1000.0,
             r.p99.as_secs_f64() * 1000.0,
             r.cpu_per_1000,
+            r.driver_cpu_per_1000,
             r.idle_rss_kib,
             r.found,
             r.edits,

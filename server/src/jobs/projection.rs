@@ -131,7 +131,14 @@ async fn write(
     .bind(job.visit.payment_due.as_ref().map(|p| p.amount_minor))
     .fetch_one(&mut *tx)
     .await?;
-    record_assignment(&mut *tx, id, technician).await?;
+    // The assignment list changes only when the technician does (it was written when this
+    // technician was set), so an edit that keeps the technician skips both statements.
+    if before
+        .as_ref()
+        .is_none_or(|before| before.technician_id != technician)
+    {
+        record_assignment(&mut *tx, id, technician).await?;
+    }
     super::events::raise(&mut *tx, id, before.as_ref(), &evaluation, &job).await?;
     super::events::announce_change(&mut *tx, id, before.as_ref(), &shown).await?;
     Ok(evaluation)

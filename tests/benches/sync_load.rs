@@ -47,6 +47,9 @@ struct Options {
     edits: usize,
     idle: usize,
     only: Option<String>,
+    /// Reconnect storm instead: each tablet has two jobs synced, makes `edits` changes on each
+    /// offline, then every tablet connects at once.
+    storm: bool,
 }
 
 fn options() -> Options {
@@ -55,6 +58,7 @@ fn options() -> Options {
         edits: 50,
         idle: 1000,
         only: None,
+        storm: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,6 +69,11 @@ fn options() -> Options {
             "--edits" => o.edits = value.parse().unwrap(),
             "--idle" => o.idle = value.parse().unwrap(),
             "--only" => o.only = Some(value),
+            "--storm" => {
+                o.storm = true;
+                i += 1;
+                continue;
+            }
             // `cargo bench` passes `--bench`.
             _ => {
                 i += 1;
@@ -458,6 +467,90 @@ async fn drive(
     (latencies, seconds, cpu, driver)
 }
 
+/// A reconnect storm: every tablet first syncs its two jobs and disconnects (untimed), makes
+/// `edits` changes on each job offline, then all tablets connect at once and sync until the
+/// server has everything. Returns each tablet's time to converge, the wall time, the server's
+/// CPU and the driver's over the storm.
+async fn storm(
+    url: &str,
+    pid: u32,
+    jobs: &[(DocumentId, String)],
+    edits: usize,
+    create: bool,
+) -> (Vec<Duration>, f64, f64, f64) {
+    // Before: each tablet holds its two jobs, synced.
+    let prepared: Vec<_> = jobs
+        .chunks(2)
+        .map(|pair| {
+            let (url, pair, technician) = (url.to_owned(), pair.to_vec(), pair[0].1.clone());
+            tokio::spawn(async move {
+                let mut peer = Peer::join(&url).await;
+                let mut docs = Vec::new();
+                for (id, _) in pair {
+                    let mut state = sync::State::new();
+                    let mut doc = if create {
+                        new_job(&technician)
+                    } else {
+                        AutoCommit::new()
+                    };
+                    assert!(peer.settle(!create, id, &mut doc, &mut state).await);
+                    docs.push((id, doc));
+                }
+                // A day offline.
+                for (_, doc) in &mut docs {
+                    for n in 0..edits {
+                        let now = EpochMillis(chrono::Utc::now().timestamp_millis());
+                        TechnicianActions::new(doc, technician.as_str())
+                            .add_work_item(&format!("滤芯 {n}"), 1, now)
+                            .unwrap();
+                    }
+                }
+                docs
+            })
+        })
+        .collect();
+    let mut tablets = Vec::new();
+    for task in prepared {
+        tablets.push(task.await.unwrap());
+    }
+    let cpu_before = cpu_seconds_of_tree(pid);
+    let driver_before = own_cpu_seconds();
+    let started = Instant::now();
+    let tasks: Vec<_> = tablets
+        .into_iter()
+        .map(|docs| {
+            let url = url.to_owned();
+            tokio::spawn(async move {
+                let mut peer = Peer::join(&url).await;
+                for (id, mut doc) in docs {
+                    let mut state = sync::State::new();
+                    let settled = tokio::time::timeout(
+                        Duration::from_secs(120),
+                        peer.settle(false, id, &mut doc, &mut state),
+                    )
+                    .await
+                    .unwrap_or_else(|_| panic!("{id}: not converged within 120 s"));
+                    assert!(settled, "{id}: the server dropped the tablet");
+                }
+                started.elapsed()
+            })
+        })
+        .collect();
+    let mut converged = Vec::new();
+    for task in tasks {
+        converged.push(task.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds_of_tree(pid) - cpu_before;
+    let driver = own_cpu_seconds() - driver_before;
+    println!(
+        "storm: {} tablets, {} changes each, all converged in {seconds:.1} s",
+        converged.len(),
+        2 * edits
+    );
+    (converged, seconds, cpu, driver)
+}
+
 async fn fieldsync(o: &Options) -> Outcome {
     let binary = harness::binaries::path("fieldsync-server");
     let data = tempfile::tempdir().unwrap();
@@ -497,7 +590,7 @@ async fn fieldsync(o: &Options) -> Outcome {
     let (technician, dispatcher) = (member("technician"), member("dispatcher"));
     let customer = demo["customers"][0]["id"].as_str().unwrap().to_owned();
     let mut jobs = Vec::new();
-    for _ in 0..o.tablets {
+    for _ in 0..o.tablets * if o.storm { 2 } else { 1 } {
         let now = chrono::Utc::now();
         let booked: Value = http
             .post(format!("{base}/api/v1/jobs"))
@@ -521,9 +614,19 @@ async fn fieldsync(o: &Options) -> Outcome {
         technician["token"].as_str().unwrap()
     );
     let pid = server.id().unwrap();
-    let idle = idle_rss(&url, pid, o.idle).await;
-    let (mut latencies, seconds, cpu, driver) =
-        drive("fieldsync", &url, pid, &jobs, o.edits, false).await;
+    let (idle, (mut latencies, seconds, cpu, driver)) = if o.storm {
+        (0.0, storm(&url, pid, &jobs, o.edits, false).await)
+    } else {
+        (
+            idle_rss(&url, pid, o.idle).await,
+            drive("fieldsync", &url, pid, &jobs, o.edits, false).await,
+        )
+    };
+    let changes = if o.storm {
+        jobs.len() * o.edits
+    } else {
+        latencies.len()
+    };
     let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
     let found = read_back(&url, &ids).await;
     server.kill().await.unwrap();
@@ -534,12 +637,12 @@ async fn fieldsync(o: &Options) -> Outcome {
     latencies.sort();
     Outcome {
         name: "Fieldsync (dev, PostgreSQL fsync on)",
-        edits: latencies.len(),
+        edits: changes,
         seconds,
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
-        cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
-        driver_cpu_per_1000: driver / latencies.len() as f64 * 1000.0,
+        cpu_per_1000: cpu / changes as f64 * 1000.0,
+        driver_cpu_per_1000: driver / changes as f64 * 1000.0,
         idle_rss_kib: idle,
         found: found.iter().sum(),
         found_after_kill: after_kill.iter().sum(),
@@ -580,12 +683,22 @@ async fn javascript(o: &Options) -> Outcome {
     ready(stdout).await;
     let url = format!("ws://127.0.0.1:{port}");
     let pid = server.id().unwrap();
-    let jobs: Vec<(DocumentId, String)> = (0..o.tablets)
+    let jobs: Vec<(DocumentId, String)> = (0..o.tablets * if o.storm { 2 } else { 1 })
         .map(|_| (DocumentId::random(), "load-technician".to_owned()))
         .collect();
-    let idle = idle_rss(&url, pid, o.idle).await;
-    let (mut latencies, seconds, cpu, driver) =
-        drive("javascript", &url, pid, &jobs, o.edits, true).await;
+    let (idle, (mut latencies, seconds, cpu, driver)) = if o.storm {
+        (0.0, storm(&url, pid, &jobs, o.edits, true).await)
+    } else {
+        (
+            idle_rss(&url, pid, o.idle).await,
+            drive("javascript", &url, pid, &jobs, o.edits, true).await,
+        )
+    };
+    let changes = if o.storm {
+        jobs.len() * o.edits
+    } else {
+        latencies.len()
+    };
     let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
     let found = read_back(&url, &ids).await;
     server.kill().await.unwrap();
@@ -596,12 +709,12 @@ async fn javascript(o: &Options) -> Outcome {
     latencies.sort();
     Outcome {
         name: "automerge-repo 2.5.6 sync server (NodeFS)",
-        edits: latencies.len(),
+        edits: changes,
         seconds,
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
-        cpu_per_1000: cpu / latencies.len() as f64 * 1000.0,
-        driver_cpu_per_1000: driver / latencies.len() as f64 * 1000.0,
+        cpu_per_1000: cpu / changes as f64 * 1000.0,
+        driver_cpu_per_1000: driver / changes as f64 * 1000.0,
         idle_rss_kib: idle,
         found: found.iter().sum(),
         found_after_kill: after_kill.iter().sum(),
@@ -630,10 +743,18 @@ fn main() {
     if o.only.as_deref() != Some("fieldsync") {
         outcomes.push(runtime.block_on(javascript(&o)));
     }
-    println!(
-        "\n{} tablets x {} edits, {} idle connections\n",
-        o.tablets, o.edits, o.idle
-    );
+    if o.storm {
+        println!(
+            "\nreconnect storm: {} tablets, 2 jobs each, {} offline changes per job; latency = \
+             a tablet's time to converge, edits/s = changes taken per second of the storm\n",
+            o.tablets, o.edits
+        );
+    } else {
+        println!(
+            "\n{} tablets x {} edits, {} idle connections\n",
+            o.tablets, o.edits, o.idle
+        );
+    }
     println!(
         "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | driver CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
     );

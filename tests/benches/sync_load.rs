@@ -614,38 +614,77 @@ async fn fieldsync(o: &Options) -> Outcome {
         technician["token"].as_str().unwrap()
     );
     let pid = server.id().unwrap();
-    let (idle, (mut latencies, seconds, cpu, driver)) = if o.storm {
-        (0.0, storm(&url, pid, &jobs, o.edits, false).await)
-    } else {
-        (
-            idle_rss(&url, pid, o.idle).await,
-            drive("fieldsync", &url, pid, &jobs, o.edits, false).await,
-        )
-    };
-    let changes = if o.storm {
-        jobs.len() * o.edits
-    } else {
-        latencies.len()
-    };
-    let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
-    let found = read_back(&url, &ids).await;
+    let measured = workload(o, "fieldsync", &url, pid, &jobs, false).await;
     server.kill().await.unwrap();
     let mut server = start(data.path());
     wait_ready(&http, &base).await;
-    let after_kill = read_back(&url, &ids).await;
+    let after_kill = read_back(&url, &measured.ids).await;
     server.kill().await.unwrap();
+    measured.outcome("Fieldsync (dev, PostgreSQL fsync on)", &after_kill)
+}
+
+/// What a run measured before the server is killed.
+struct Measured {
+    ids: Vec<DocumentId>,
+    /// Every change the tablets made (edits, or offline changes in a storm).
+    changes: usize,
+    /// Per edit (acknowledgement) or per tablet (convergence in a storm), sorted.
+    latencies: Vec<Duration>,
+    seconds: f64,
+    cpu: f64,
+    driver: f64,
+    idle_rss_kib: f64,
+    found: Vec<usize>,
+}
+
+/// The run itself on a ready server: idle connections then the edits, or the storm; then every
+/// job read back by a fresh reader.
+async fn workload(
+    o: &Options,
+    name: &'static str,
+    url: &str,
+    pid: u32,
+    jobs: &[(DocumentId, String)],
+    create: bool,
+) -> Measured {
+    let (idle_rss_kib, (mut latencies, seconds, cpu, driver)) = if o.storm {
+        (0.0, storm(url, pid, jobs, o.edits, create).await)
+    } else {
+        (
+            idle_rss(url, pid, o.idle).await,
+            drive(name, url, pid, jobs, o.edits, create).await,
+        )
+    };
     latencies.sort();
-    Outcome {
-        name: "Fieldsync (dev, PostgreSQL fsync on)",
-        edits: changes,
+    let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
+    let found = read_back(url, &ids).await;
+    Measured {
+        changes: jobs.len() * o.edits,
+        ids,
+        latencies,
         seconds,
-        p50: percentile(&latencies, 0.5),
-        p99: percentile(&latencies, 0.99),
-        cpu_per_1000: cpu / changes as f64 * 1000.0,
-        driver_cpu_per_1000: driver / changes as f64 * 1000.0,
-        idle_rss_kib: idle,
-        found: found.iter().sum(),
-        found_after_kill: after_kill.iter().sum(),
+        cpu,
+        driver,
+        idle_rss_kib,
+        found,
+    }
+}
+
+impl Measured {
+    fn outcome(self, name: &'static str, after_kill: &[usize]) -> Outcome {
+        let per_1000 = |seconds: f64| seconds / self.changes as f64 * 1000.0;
+        Outcome {
+            name,
+            edits: self.changes,
+            seconds: self.seconds,
+            p50: percentile(&self.latencies, 0.5),
+            p99: percentile(&self.latencies, 0.99),
+            cpu_per_1000: per_1000(self.cpu),
+            driver_cpu_per_1000: per_1000(self.driver),
+            idle_rss_kib: self.idle_rss_kib,
+            found: self.found.iter().sum(),
+            found_after_kill: after_kill.iter().sum(),
+        }
     }
 }
 
@@ -686,39 +725,13 @@ async fn javascript(o: &Options) -> Outcome {
     let jobs: Vec<(DocumentId, String)> = (0..o.tablets * if o.storm { 2 } else { 1 })
         .map(|_| (DocumentId::random(), "load-technician".to_owned()))
         .collect();
-    let (idle, (mut latencies, seconds, cpu, driver)) = if o.storm {
-        (0.0, storm(&url, pid, &jobs, o.edits, true).await)
-    } else {
-        (
-            idle_rss(&url, pid, o.idle).await,
-            drive("javascript", &url, pid, &jobs, o.edits, true).await,
-        )
-    };
-    let changes = if o.storm {
-        jobs.len() * o.edits
-    } else {
-        latencies.len()
-    };
-    let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
-    let found = read_back(&url, &ids).await;
+    let measured = workload(o, "javascript", &url, pid, &jobs, true).await;
     server.kill().await.unwrap();
     let (mut server, stdout) = start(port);
     ready(stdout).await;
-    let after_kill = read_back(&url, &ids).await;
+    let after_kill = read_back(&url, &measured.ids).await;
     server.kill().await.unwrap();
-    latencies.sort();
-    Outcome {
-        name: "automerge-repo 2.5.6 sync server (NodeFS)",
-        edits: changes,
-        seconds,
-        p50: percentile(&latencies, 0.5),
-        p99: percentile(&latencies, 0.99),
-        cpu_per_1000: cpu / changes as f64 * 1000.0,
-        driver_cpu_per_1000: driver / changes as f64 * 1000.0,
-        idle_rss_kib: idle,
-        found: found.iter().sum(),
-        found_after_kill: after_kill.iter().sum(),
-    }
+    measured.outcome("automerge-repo 2.5.6 sync server (NodeFS)", &after_kill)
 }
 
 /// Waits for the JS server's ready line, then keeps reading its output: a closed pipe would

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 
 const [dir, port] = process.argv.slice(2);
 const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(port) });
+// eslint-disable-next-line no-unused-vars
 const repo = new Repo({
   network: [new NodeWSServerAdapter(wss)],
   storage: new NodeFSStorageAdapter(dir),
@@ -24,5 +25,4 @@ await new Promise((resolve) => wss.on('listening', resolve));
 while (wss.listenerCount('connection') === 0) {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
-void repo;
 console.log(JSON.stringify({ ready: true, port: wss.address().port }));

@@ -85,8 +85,9 @@ pub struct Staged {
     pub after: Automerge,
     /// How many of the changes were new to the document.
     pub new_changes: usize,
-    /// Whether the changes had to be applied again on top of another instance's commits (then
-    /// the candidate's patches do not describe everything since the cached copy).
+    /// Whether `after` was made here, by applying the changes to the cached copy caught up with
+    /// other instances' commits, rather than being the caller's candidate: then a candidate's
+    /// patches need not describe everything since the cached copy.
     pub replayed: bool,
     seq: i64,
 }
@@ -100,11 +101,7 @@ impl Staged {
         author: &Author,
     ) -> Result<Self, StoreError> {
         let row = persist::lock(&mut *db, id).await?;
-        current.catch_up(&mut *db, id, &row).await?;
-        let (after, new) = apply_copy(&current.doc, changes)?;
-        let mut staged = Self::write(db, id, &row, after, new, author).await?;
-        staged.replayed = true;
-        Ok(staged)
+        Self::replay(db, id, current, &row, changes, author).await
     }
 
     /// Like [`Self::stage`] for changes already applied to a copy of `current` (a sync
@@ -124,9 +121,21 @@ impl Staged {
             return Self::write(db, id, &row, after, changes, author).await;
         }
         // Another instance committed first: apply on top of what it committed.
-        current.catch_up(&mut *db, id, &row).await?;
+        Self::replay(db, id, current, &row, changes, author).await
+    }
+
+    /// Catches `current` up with the locked row, applies `changes` to a copy, writes what is new.
+    async fn replay(
+        db: &mut PgConnection,
+        id: Uuid,
+        current: &mut Current,
+        row: &LockedRow,
+        changes: Vec<Change>,
+        author: &Author,
+    ) -> Result<Self, StoreError> {
+        current.catch_up(&mut *db, id, row).await?;
         let (after, new) = apply_copy(&current.doc, changes)?;
-        let mut staged = Self::write(db, id, &row, after, new, author).await?;
+        let mut staged = Self::write(db, id, row, after, new, author).await?;
         staged.replayed = true;
         Ok(staged)
     }

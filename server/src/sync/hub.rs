@@ -93,8 +93,9 @@ impl SyncHub {
         }
     }
 
-    /// How many (connection, document) registrations exist, for tests.
-    pub fn watched(&self) -> usize {
+    /// How many (connection, document) registrations exist.
+    #[cfg(test)]
+    fn watched(&self) -> usize {
         let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
         watchers.values().map(Vec::len).sum()
     }

@@ -1,6 +1,7 @@
 //! `GET /metrics` in the Prometheus text format (0.0.4), for operators: HTTP requests by route
-//! and status with their durations, sync connections, the document cache, upload slots, and the
-//! queues in PostgreSQL (outbox, webhook deliveries, uploads, revisits) read at each scrape.
+//! and status with their durations, sync connections and group commits, the document cache,
+//! upload slots, and the queues in PostgreSQL (outbox, webhook deliveries, uploads, revisits)
+//! read at each scrape.
 //! Counters are per instance; the queue figures are the database's, the same on every instance.
 //! Labels carry route patterns, never ids, so the number of series stays bounded.
 
@@ -221,7 +222,26 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
     }
 
     let cache = app.documents.cache().stats();
-    let gauges: [(&str, &str, &str, f64); 11] = [
+    let commits = app.sync_commits.stats();
+    let gauges: [(&str, &str, &str, f64); 14] = [
+        (
+            "fieldsync_sync_commit_waiting",
+            "gauge",
+            "Sync messages waiting for a group commit to take them.",
+            commits.waiting as f64,
+        ),
+        (
+            "fieldsync_sync_commits_total",
+            "counter",
+            "Transactions that made synced changes durable (a group commit is one).",
+            commits.commits as f64,
+        ),
+        (
+            "fieldsync_sync_committed_messages_total",
+            "counter",
+            "Sync messages with changes made durable; over the commits, the mean group size.",
+            commits.committed as f64,
+        ),
         (
             "fieldsync_sync_connections",
             "gauge",

@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::blob::BlobStore;
 use crate::documents::Documents;
-use crate::sync::SyncHub;
+use crate::sync::{GroupCommit, SyncHub};
 
 /// Handles to the server's backing services; cheap to clone.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub documents: Documents,
     pub sync_hub: SyncHub,
+    /// Sync messages arriving together are committed in one transaction.
+    pub sync_commits: Arc<GroupCommit>,
     /// Uploads streaming at once; each holds at most one part in memory.
     pub upload_slots: Arc<Semaphore>,
     /// Decoding and deriving evidence photos, bounded in concurrency and memory.
@@ -41,6 +43,7 @@ impl AppState {
         Self {
             documents: Documents::new(db.clone(), Default::default()),
             sync_hub: SyncHub::new(),
+            sync_commits: Arc::default(),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             images: crate::images::ImagePipeline::new(Default::default()),
             webhooks: Default::default(),

@@ -75,6 +75,63 @@ pub struct Author {
     pub device_token_id: Option<Uuid>,
 }
 
+/// Changes on top of a document's locked row, ready to be written: the document as it will be
+/// and exactly the changes that are new to it.
+#[derive(Debug)]
+pub struct Rebased {
+    row: LockedRow,
+    pub after: Automerge,
+    new: Vec<Change>,
+    /// Whether `after` was made here, by applying the changes to the cached copy caught up with
+    /// other instances' commits, rather than being the caller's copy: then patches the caller
+    /// logged need not describe everything since the cached copy.
+    pub replayed: bool,
+}
+
+impl Rebased {
+    /// `after`, if given, is `current.doc` plus `changes` (a sync candidate), `changes` exactly
+    /// the changes it adds. Unless another instance committed since `current` was read, that
+    /// copy is what will be written, without copying and applying again; otherwise (or without
+    /// `after`) the changes are applied to a copy of `current`.
+    pub async fn onto(
+        db: &mut PgConnection,
+        current: &mut Current,
+        row: LockedRow,
+        after: Option<Automerge>,
+        changes: Vec<Change>,
+    ) -> Result<Self, StoreError> {
+        if let Some(after) = after
+            && row.last_seq == current.last_seq
+        {
+            return Ok(Self {
+                row,
+                after,
+                new: changes,
+                replayed: false,
+            });
+        }
+        // Another instance committed first: apply on top of what it committed.
+        Self::replay(db, current, row, changes).await
+    }
+
+    /// Catches `current` up with the locked row and applies `changes` to a copy of it.
+    async fn replay(
+        db: &mut PgConnection,
+        current: &mut Current,
+        row: LockedRow,
+        changes: Vec<Change>,
+    ) -> Result<Self, StoreError> {
+        current.catch_up(&mut *db, row.id, &row).await?;
+        let (after, new) = apply_copy(&current.doc, changes)?;
+        Ok(Self {
+            row,
+            after,
+            new,
+            replayed: true,
+        })
+    }
+}
+
 /// Changes staged in a transaction: the chunk, the history and the notification are written,
 /// the row is locked. The caller writes its projection from `after` into the same transaction,
 /// commits, and only then [`Staged::apply`]s it to memory; if the transaction is dropped
@@ -85,9 +142,7 @@ pub struct Staged {
     pub after: Automerge,
     /// How many of the changes were new to the document.
     pub new_changes: usize,
-    /// Whether `after` was made here, by applying the changes to the cached copy caught up with
-    /// other instances' commits, rather than being the caller's candidate: then a candidate's
-    /// patches need not describe everything since the cached copy.
+    /// See [`Rebased::replayed`].
     pub replayed: bool,
     seq: i64,
 }
@@ -101,75 +156,65 @@ impl Staged {
         author: &Author,
     ) -> Result<Self, StoreError> {
         let row = persist::lock(&mut *db, id).await?;
-        Self::replay(db, id, current, &row, changes, author).await
+        let rebased = Rebased::replay(db, current, row, changes).await?;
+        let mut staged = Self::write_all(db, vec![(rebased, *author)]).await?;
+        Ok(staged.remove(0))
     }
 
-    /// Like [`Self::stage`] for changes already applied to a copy of `current` (a sync
-    /// candidate): `after` is `current.doc` plus `changes`, `changes` exactly the changes it adds.
-    /// Unless another instance committed since `current` was read, that copy is what will be
-    /// committed, without copying and applying again.
-    pub(super) async fn stage_applied(
+    /// Writes each document's new changes (chunk, history, compaction when due, notification),
+    /// in a few statements however many documents there are; in the order given.
+    pub async fn write_all(
         db: &mut PgConnection,
-        id: Uuid,
-        current: &mut Current,
-        after: Automerge,
-        changes: Vec<Change>,
-        author: &Author,
-    ) -> Result<Self, StoreError> {
-        let row = persist::lock(&mut *db, id).await?;
-        if row.last_seq == current.last_seq {
-            return Self::write(db, id, &row, after, changes, author).await;
-        }
-        // Another instance committed first: apply on top of what it committed.
-        Self::replay(db, id, current, &row, changes, author).await
-    }
-
-    /// Catches `current` up with the locked row, applies `changes` to a copy, writes what is new.
-    async fn replay(
-        db: &mut PgConnection,
-        id: Uuid,
-        current: &mut Current,
-        row: &LockedRow,
-        changes: Vec<Change>,
-        author: &Author,
-    ) -> Result<Self, StoreError> {
-        current.catch_up(&mut *db, id, row).await?;
-        let (after, new) = apply_copy(&current.doc, changes)?;
-        let mut staged = Self::write(db, id, row, after, new, author).await?;
-        staged.replayed = true;
-        Ok(staged)
-    }
-
-    /// Writes `new`, the changes `after` adds to the locked row's document.
-    async fn write(
-        db: &mut PgConnection,
-        id: Uuid,
-        row: &LockedRow,
-        after: Automerge,
-        new: Vec<Change>,
-        author: &Author,
-    ) -> Result<Self, StoreError> {
-        let mut seq = row.last_seq;
-        if !new.is_empty() {
-            let data: Vec<u8> = new
-                .iter()
-                .flat_map(|c| c.raw_bytes().iter().copied())
-                .collect();
-            seq += 1;
-            persist::append(&mut *db, id, seq, &data).await?;
-            persist::record_changes(&mut *db, id, &new, author).await?;
-            let chunk_bytes = row.chunk_bytes + i64::try_from(data.len()).unwrap_or(i64::MAX);
-            if chunk_bytes > row.snapshot_bytes || seq - row.snapshot_seq >= COMPACT_AFTER_CHUNKS {
-                persist::compact(&mut *db, id, &after.save(), seq).await?;
+        writes: Vec<(Rebased, Author)>,
+    ) -> Result<Vec<Self>, StoreError> {
+        let mut chunks = Vec::new();
+        let mut compactions = Vec::new();
+        let mut staged = Vec::with_capacity(writes.len());
+        for (rebased, _) in &writes {
+            let row = &rebased.row;
+            let mut seq = row.last_seq;
+            if !rebased.new.is_empty() {
+                let data: Vec<u8> = rebased
+                    .new
+                    .iter()
+                    .flat_map(|c| c.raw_bytes().iter().copied())
+                    .collect();
+                seq += 1;
+                let chunk_bytes = row.chunk_bytes + i64::try_from(data.len()).unwrap_or(i64::MAX);
+                if chunk_bytes > row.snapshot_bytes
+                    || seq - row.snapshot_seq >= COMPACT_AFTER_CHUNKS
+                {
+                    compactions.push((row.id, rebased.after.save(), seq));
+                }
+                chunks.push(persist::Chunk {
+                    id: row.id,
+                    seq,
+                    data,
+                });
             }
-            persist::notify(&mut *db, id, seq).await?;
+            staged.push(seq);
         }
-        Ok(Self {
-            after,
-            new_changes: new.len(),
-            replayed: false,
-            seq,
-        })
+        persist::append_all(&mut *db, &chunks).await?;
+        let history: Vec<(Uuid, &[Change], &Author)> = writes
+            .iter()
+            .map(|(rebased, author)| (rebased.row.id, rebased.new.as_slice(), author))
+            .collect();
+        persist::record_changes_all(&mut *db, &history).await?;
+        for (id, snapshot, seq) in &compactions {
+            persist::compact(&mut *db, *id, snapshot, *seq).await?;
+        }
+        let commits: Vec<(Uuid, i64)> = chunks.iter().map(|c| (c.id, c.seq)).collect();
+        persist::notify_all(&mut *db, &commits).await?;
+        Ok(writes
+            .into_iter()
+            .zip(staged)
+            .map(|((rebased, _), seq)| Self {
+                new_changes: rebased.new.len(),
+                after: rebased.after,
+                replayed: rebased.replayed,
+                seq,
+            })
+            .collect())
     }
 
     /// Makes the committed changes visible in memory. Call only after the commit succeeded.

@@ -9,8 +9,8 @@ mod merge;
 mod persist;
 
 pub use cache::{CacheStats, DocumentCache, LoadedDocument};
-pub use merge::{Author, Current, Staged};
-pub use persist::{DocumentKind, NOTIFY_CHANNEL, StoreError};
+pub use merge::{Author, Current, Rebased, Staged};
+pub use persist::{DocumentKind, LockedRow, NOTIFY_CHANNEL, StoreError};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,18 +122,14 @@ impl Documents {
         Staged::stage(tx, document.id, current, changes, author).await
     }
 
-    /// [`Self::stage`] for changes already applied to a copy of the document (a sync
-    /// candidate's document and its new changes); see [`Staged`].
-    pub async fn stage_applied(
+    /// Locks the rows of `ids` in `tx`, in id order, for staging several documents' changes in
+    /// one transaction (see [`Rebased`] and [`Staged::write_all`]).
+    pub async fn lock_all(
         &self,
         tx: &mut PgConnection,
-        document: &LoadedDocument,
-        current: &mut Current,
-        after: Automerge,
-        changes: Vec<automerge::Change>,
-        author: &Author,
-    ) -> Result<Staged, StoreError> {
-        Staged::stage_applied(tx, document.id, current, after, changes, author).await
+        ids: &[Uuid],
+    ) -> Result<Vec<LockedRow>, StoreError> {
+        persist::lock_all(&mut *tx, ids).await
     }
 
     /// Brings a cached document up to date with chunks other instances committed.

@@ -150,8 +150,9 @@ pub async fn chunks_after(
 }
 
 /// The document's row, locked until the transaction ends.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedRow {
+    pub id: Uuid,
     pub snapshot_seq: i64,
     pub last_seq: i64,
     pub chunk_bytes: i64,
@@ -159,19 +160,30 @@ pub struct LockedRow {
 }
 
 pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<LockedRow, StoreError> {
+    lock_all(db, &[id])
+        .await?
+        .pop()
+        .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+}
+
+/// The rows of `ids` (those that exist), locked until the transaction ends, in id order (so
+/// two transactions locking overlapping sets cannot wait on each other in a cycle).
+pub async fn lock_all(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<LockedRow>, StoreError> {
     Ok(sqlx::query_as(
-        r#"select snapshot_seq, last_seq, chunk_bytes, length(snapshot)::bigint as snapshot_bytes
-           from documents where id = $1 for update"#,
+        r#"select id, snapshot_seq, last_seq, chunk_bytes,
+                  length(snapshot)::bigint as snapshot_bytes
+           from documents where id = any($1) order by id for update"#,
     )
-    .bind(id)
-    .fetch_one(db)
+    .bind(ids)
+    .fetch_all(db)
     .await?)
 }
 
 /// The same row without a lock, for catching up a cached copy.
 pub async fn row(db: impl PgExecutor<'_>, id: Uuid) -> Result<LockedRow, StoreError> {
     Ok(sqlx::query_as(
-        r#"select snapshot_seq, last_seq, chunk_bytes, length(snapshot)::bigint as snapshot_bytes
+        r#"select id, snapshot_seq, last_seq, chunk_bytes,
+                  length(snapshot)::bigint as snapshot_bytes
            from documents where id = $1"#,
     )
     .bind(id)
@@ -179,21 +191,33 @@ pub async fn row(db: impl PgExecutor<'_>, id: Uuid) -> Result<LockedRow, StoreEr
     .await?)
 }
 
-pub async fn append(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    seq: i64,
-    data: &[u8],
-) -> Result<(), StoreError> {
+/// A chunk to append: the changes `data` holds become chunk `seq` of document `id`.
+#[derive(Debug)]
+pub struct Chunk {
+    pub id: Uuid,
+    pub seq: i64,
+    pub data: Vec<u8>,
+}
+
+/// Appends each chunk to its document, in one statement however many there are.
+pub async fn append_all(db: impl PgExecutor<'_>, chunks: &[Chunk]) -> Result<(), StoreError> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = chunks.iter().map(|c| c.id).collect();
+    let seqs: Vec<i64> = chunks.iter().map(|c| c.seq).collect();
+    let data: Vec<&[u8]> = chunks.iter().map(|c| c.data.as_slice()).collect();
     sqlx::query(
-        r#"with chunk as (insert into document_chunks (document_id, seq, data) values ($1, $2, $3))
-           update documents set last_seq = $2, chunk_bytes = chunk_bytes + length($3),
+        r#"with chunk as (insert into document_chunks (document_id, seq, data)
+                          select * from unnest($1::uuid[], $2::bigint[], $3::bytea[]))
+           update documents d set last_seq = t.seq, chunk_bytes = d.chunk_bytes + length(t.data),
                   updated_at = now()
-           where id = $1"#,
+           from unnest($1::uuid[], $2::bigint[], $3::bytea[]) as t(id, seq, data)
+           where d.id = t.id"#,
     )
-    .bind(id)
-    .bind(seq)
-    .bind(data)
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&data)
     .execute(db)
     .await?;
     Ok(())
@@ -229,33 +253,49 @@ pub async fn record_changes(
     changes: &[Change],
     author: &Author,
 ) -> Result<(), StoreError> {
-    if changes.is_empty() {
+    record_changes_all(db, &[(id, changes, author)]).await
+}
+
+/// [`record_changes`] for several documents' changes, in one statement.
+pub async fn record_changes_all(
+    db: impl PgExecutor<'_>,
+    changes: &[(Uuid, &[Change], &Author)],
+) -> Result<(), StoreError> {
+    let rows = changes
+        .iter()
+        .flat_map(|(id, changes, author)| changes.iter().map(move |change| (*id, change, *author)));
+    let count = changes.iter().map(|(_, c, _)| c.len()).sum();
+    if count == 0 {
         return Ok(());
     }
-    let hashes: Vec<Vec<u8>> = changes.iter().map(|c| c.hash().0.to_vec()).collect();
-    let actors: Vec<String> = changes
-        .iter()
-        .map(|c| c.actor_id().to_hex_string())
-        .collect();
-    let times: Vec<Option<DateTime<Utc>>> =
-        changes.iter().map(|c| device_time(c.timestamp())).collect();
-    let messages: Vec<Option<String>> = changes
-        .iter()
-        .map(|c| c.message().map(str::to_owned))
-        .collect();
+    let mut ids = Vec::with_capacity(count);
+    let mut staff = Vec::with_capacity(count);
+    let mut devices = Vec::with_capacity(count);
+    let mut hashes = Vec::with_capacity(count);
+    let mut actors = Vec::with_capacity(count);
+    let mut times = Vec::with_capacity(count);
+    let mut messages = Vec::with_capacity(count);
+    for (id, change, author) in rows {
+        ids.push(id);
+        staff.push(author.staff_id);
+        devices.push(author.device_token_id);
+        hashes.push(change.hash().0.to_vec());
+        actors.push(change.actor_id().to_hex_string());
+        times.push(device_time(change.timestamp()));
+        messages.push(change.message().map(str::to_owned));
+    }
     sqlx::query(
         r#"insert into document_changes
                (document_id, hash, actor, staff_id, device_token_id, device_time, message)
-           select $1, hash, actor, $2, $3, device_time, message
-           from unnest($4::bytea[], $5::text[], $6::timestamptz[], $7::text[])
-                as t(hash, actor, device_time, message)
+           select * from unnest($1::uuid[], $2::bytea[], $3::text[], $4::uuid[], $5::uuid[],
+                                $6::timestamptz[], $7::text[])
            on conflict do nothing"#,
     )
-    .bind(id)
-    .bind(author.staff_id)
-    .bind(author.device_token_id)
+    .bind(&ids)
     .bind(&hashes)
     .bind(&actors)
+    .bind(&staff)
+    .bind(&devices)
     .bind(&times)
     .bind(&messages)
     .execute(db)
@@ -274,9 +314,24 @@ fn device_time(timestamp: i64) -> Option<DateTime<Utc>> {
 }
 
 pub async fn notify(db: impl PgExecutor<'_>, id: Uuid, seq: i64) -> Result<(), StoreError> {
-    sqlx::query("select pg_notify($1, $2)")
+    notify_all(db, &[(id, seq)]).await
+}
+
+/// Announces (at commit) that each document `id` now has chunk `seq`, in one statement.
+pub async fn notify_all(
+    db: impl PgExecutor<'_>,
+    commits: &[(Uuid, i64)],
+) -> Result<(), StoreError> {
+    if commits.is_empty() {
+        return Ok(());
+    }
+    let payloads: Vec<String> = commits
+        .iter()
+        .map(|(id, seq)| format!("{id}:{seq}"))
+        .collect();
+    sqlx::query("select pg_notify($1, payload) from unnest($2::text[]) as payload")
         .bind(NOTIFY_CHANNEL)
-        .bind(format!("{id}:{seq}"))
+        .bind(&payloads)
         .execute(db)
         .await?;
     Ok(())

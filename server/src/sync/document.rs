@@ -6,7 +6,8 @@
 //! The work per message follows the message, not the document, where it can: the ownership
 //! check reads the patches Automerge logged while applying the candidate (not a diff of the
 //! whole document), and the candidate's copy of the document is the one committed (not copied
-//! and applied again).
+//! and applied again), in a transaction shared with the messages of other tablets that arrived
+//! meanwhile (see `commit`).
 
 use std::sync::Arc;
 
@@ -16,12 +17,12 @@ use sync_protocol::job::check_patches;
 use sync_protocol::session::{IncomingSync, PeerSession};
 use uuid::Uuid;
 
+use super::commit::{Committed, Done, Pending};
 use crate::auth::Caller;
 use crate::documents::{Author, DocumentKind, LoadedDocument};
 use crate::error::ApiError;
-use crate::jobs::{DocumentAccess, projection};
+use crate::jobs::DocumentAccess;
 use crate::state::AppState;
-use sync_protocol::job::ReadMemo;
 
 /// A document as one connection syncs it.
 #[derive(Debug)]
@@ -49,7 +50,7 @@ impl OpenDocument {
         session: &mut PeerSession,
         incoming: &IncomingSync,
     ) -> Result<Receipt, ApiError> {
-        let mut current = self.document.lock_owned().await;
+        let current = self.document.lock_owned().await;
         let mut candidate = match session.receive_sync(incoming, &current.doc) {
             Ok(candidate) => candidate,
             Err(refusal) => {
@@ -71,49 +72,21 @@ impl OpenDocument {
             staff_id: Some(caller.staff_id),
             device_token_id: caller.device_token(),
         };
-        // Taken out: put back only once the read it serves is committed.
-        let memo = current.memo.take();
         let patches = candidate.take_patches();
         let (after, changes, acceptance) = candidate.into_parts();
-        let mut tx = app.db.begin().await?;
-        let staged = app
-            .documents
-            .stage_applied(
-                &mut tx,
-                &self.document,
-                &mut current,
-                after,
-                changes,
-                &author,
-            )
-            .await?;
-        let mut memo = match memo {
-            Some(mut memo) if !staged.replayed => {
-                memo.forget_touched(&patches);
-                memo
-            }
-            _ => ReadMemo::default(),
+        let pending = Pending {
+            document: self.document.clone(),
+            current,
+            after: Some(after),
+            changes,
+            patches,
+            author,
         };
-        if self.document.kind == DocumentKind::Job {
-            match projection::project_remembering(
-                &mut tx,
-                self.document.id,
-                &staged.after,
-                &mut memo,
-            )
-            .await
-            {
-                Ok(_) => {}
-                Err(ApiError::BadRequest(reason)) => return Ok(Receipt::Refused(reason)),
-                Err(other) => return Err(other),
-            }
-        }
-        tx.commit().await?;
-        let new_changes = staged.new_changes;
-        staged.apply(&mut current);
-        if self.document.kind == DocumentKind::Job {
-            current.memo = Some(memo);
-        }
+        let Done { current, outcome } = app.sync_commits.commit(app, pending).await?;
+        let new_changes = match outcome? {
+            Committed::Written { new_changes } => new_changes,
+            Committed::Refused(reason) => return Ok(Receipt::Refused(reason)),
+        };
         session
             .accept_parts(acceptance)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("accepting a sync message: {e}")))?;

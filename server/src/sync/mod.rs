@@ -1,10 +1,12 @@
 //! WebSocket sync with automerge-repo peers (`GET /sync`).
 
+mod commit;
 mod connection;
 pub mod document;
 pub mod fleet;
 mod hub;
 
+pub use commit::GroupCommit;
 pub use connection::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use hub::SyncHub;
 

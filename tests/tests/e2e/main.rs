@@ -15,6 +15,7 @@ mod document_cache;
 mod durability;
 mod evidence;
 mod field_sync;
+mod group_commit;
 mod health;
 mod jobs;
 mod openapi;

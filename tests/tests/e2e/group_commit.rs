@@ -1,0 +1,336 @@
+//! Group commit: sync messages that wait while commits are in flight are made durable together
+//! in one transaction, each acknowledged only after it; and a message whose write fails fails
+//! alone, the others of its group stored and acknowledged.
+//!
+//! The tests make the queue build deterministically: a transaction of the test's own holds the
+//! row locks of two jobs, so the two group commits an instance runs at once both wait on them,
+//! while the next messages queue (the instance's `/metrics` shows them waiting).
+
+use std::time::{Duration, Instant};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{Automerge, AutomergeError, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
+use harness::TestApp;
+use harness::jobs::Crew;
+use harness::peer::{IN_SYNC_LIMIT, RawPeer, Received};
+use uuid::Uuid;
+
+/// One technician's tablet syncing one job over its own connection.
+struct Tablet {
+    job: Uuid,
+    document_id: String,
+    peer: RawPeer,
+    doc: Automerge,
+    state: sync::State,
+}
+
+impl Tablet {
+    async fn open(app: &TestApp, crew: &Crew) -> Self {
+        let job = app.book(crew, Some(crew.technician.staff.id)).await;
+        let document_id = job["document_id"].as_str().unwrap().to_owned();
+        let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+        let mut doc = Automerge::new();
+        let mut state = sync::State::new();
+        peer.sync_until_in_sync(&document_id, &mut doc, &mut state)
+            .await;
+        Self {
+            job: job["id"].as_str().unwrap().parse().unwrap(),
+            document_id,
+            peer,
+            doc,
+            state,
+        }
+    }
+
+    /// Records an arrival and sends it; the change's hash.
+    async fn record_arrival(&mut self, by: &str) -> ChangeHash {
+        self.doc
+            .transact::<_, _, AutomergeError>(|tx| {
+                let visit = tx.get(ROOT, "visit")?.expect("visit").1;
+                let arrival = tx.put_object(&visit, "arrival", ObjType::Map)?;
+                tx.put(&arrival, "at", ScalarValue::Timestamp(1_795_600_000_000))?;
+                tx.put(&arrival, "by", by)?;
+                Ok(())
+            })
+            .unwrap();
+        let ours = self.doc.get_heads()[0];
+        let message = self.doc.generate_sync_message(&mut self.state).unwrap();
+        self.peer.sync(&self.document_id, message.encode()).await;
+        ours
+    }
+
+    /// Waits for the server's message whose heads include `change`: the acknowledgement.
+    async fn acknowledged(&mut self, change: ChangeHash) {
+        loop {
+            match self.peer.recv_within(IN_SYNC_LIMIT).await {
+                Received::Sync { data, .. } => {
+                    let message = sync::Message::decode(&data).unwrap();
+                    let done = message.heads.contains(&change);
+                    self.doc
+                        .receive_sync_message(&mut self.state, message)
+                        .unwrap();
+                    if done {
+                        return;
+                    }
+                }
+                other => panic!("expected the acknowledgement of {change}, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// A figure from the instance's `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in /metrics"))
+        .parse()
+        .unwrap()
+}
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Holds the row locks of `blocked`'s documents while both group commits of the instance take
+/// an arrival on them, then sends an arrival from each of `queued` and waits until all of them
+/// wait for a group commit. Dropping the returned transaction lets everything go.
+async fn queue_behind_locks(
+    app: &TestApp,
+    blocked: &mut [Tablet],
+    queued: &mut [Tablet],
+    by: &str,
+) -> (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    Vec<ChangeHash>,
+    Vec<ChangeHash>,
+) {
+    let mut locks = app.database.pool.begin().await.unwrap();
+    let ids: Vec<Uuid> = blocked.iter().map(|t| t.job).collect();
+    sqlx::query("select 1 from documents where id = any($1) for update")
+        .bind(&ids)
+        .execute(&mut *locks)
+        .await
+        .unwrap();
+    let mut first = Vec::new();
+    let pool = app.database.pool.clone();
+    for (n, tablet) in blocked.iter_mut().enumerate() {
+        first.push(tablet.record_arrival(by).await);
+        // One at a time, so each is a group of its own.
+        wait_for("a group commit to wait on a locked row", async || {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from pg_stat_activity
+                 where datname = current_database() and wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            waiting == n as i64 + 1
+        })
+        .await;
+    }
+    let mut then = Vec::new();
+    for tablet in queued.iter_mut() {
+        then.push(tablet.record_arrival(by).await);
+    }
+    let want = queued.len() as f64;
+    wait_for("the messages to queue for a group commit", async || {
+        metric(app, "fieldsync_sync_commit_waiting").await == want
+    })
+    .await;
+    (locks, first, then)
+}
+
+async fn recorded(app: &TestApp, tablet: &Tablet, change: ChangeHash) -> bool {
+    let count: i64 = sqlx::query_scalar(
+        "select count(*) from document_changes where document_id = $1 and hash = $2",
+    )
+    .bind(tablet.job)
+    .bind(change.0.to_vec())
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    count == 1
+}
+
+async fn arrived(app: &TestApp, crew: &Crew, tablet: &Tablet) -> bool {
+    let (status, job) = app
+        .job(&crew.dispatcher.token, &tablet.job.to_string())
+        .await;
+    assert_eq!(status, 200);
+    job["evidence"]["arrived"] == true
+}
+
+#[tokio::test]
+async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowledged_after_it() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let by = crew.technician.staff.id.to_string();
+    let mut blocked = vec![
+        Tablet::open(&app, &crew).await,
+        Tablet::open(&app, &crew).await,
+    ];
+    let mut queued = Vec::new();
+    for _ in 0..4 {
+        queued.push(Tablet::open(&app, &crew).await);
+    }
+    let commits = metric(&app, "fieldsync_sync_commits_total").await;
+    let committed = metric(&app, "fieldsync_sync_committed_messages_total").await;
+
+    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    // Nothing queued is acknowledged before its commit.
+    for tablet in queued.iter_mut() {
+        match tablet.peer.recv_within(Duration::from_millis(200)).await {
+            Received::Closed => {}
+            other => panic!("a message was answered before its commit: {other:?}"),
+        }
+    }
+    locks.rollback().await.unwrap();
+    for (tablet, change) in blocked.iter_mut().zip(&first) {
+        tablet.acknowledged(*change).await;
+    }
+    for (tablet, change) in queued.iter_mut().zip(&then) {
+        tablet.acknowledged(*change).await;
+    }
+
+    // The two that waited on the locks, each alone; then the four that queued, together.
+    assert_eq!(
+        metric(&app, "fieldsync_sync_commits_total").await - commits,
+        3.0
+    );
+    assert_eq!(
+        metric(&app, "fieldsync_sync_committed_messages_total").await - committed,
+        6.0
+    );
+    for (tablet, change) in blocked.iter().zip(&first).chain(queued.iter().zip(&then)) {
+        assert!(
+            recorded(&app, tablet, *change).await,
+            "{} kept its history",
+            tablet.job
+        );
+        assert!(
+            arrived(&app, &crew, tablet).await,
+            "{} projected",
+            tablet.job
+        );
+        let document = harness::peer::fetch_job_document(
+            &app.base_url,
+            &crew.dispatcher.token,
+            &format!("automerge:{}", tablet.document_id),
+        )
+        .await;
+        assert!(document.visit.arrival.is_some());
+    }
+    // Each stored as its own chunk of its own document.
+    let chunks: i64 =
+        sqlx::query_scalar("select count(*) from document_chunks where document_id = any($1)")
+            .bind(queued.iter().map(|t| t.job).collect::<Vec<_>>())
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(chunks, 4);
+}
+
+#[tokio::test]
+async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_stored() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let by = crew.technician.staff.id.to_string();
+    let mut blocked = vec![
+        Tablet::open(&app, &crew).await,
+        Tablet::open(&app, &crew).await,
+    ];
+    let mut queued = Vec::new();
+    for _ in 0..3 {
+        queued.push(Tablet::open(&app, &crew).await);
+    }
+    // The database refuses any write to the last job's row (as a full disk or a broken
+    // constraint would), which fails the transaction it is part of.
+    let failing = queued[2].job;
+    sqlx::query(
+        "create function refuse_in_test() returns trigger language plpgsql as
+         $$ begin raise exception 'this test refuses the write'; end $$",
+    )
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    // The id is a UUID the server made; DDL takes no parameters.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "create trigger refuse_in_test before update on jobs for each row
+         when (old.id = '{failing}') execute function refuse_in_test()"
+    )))
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let commits = metric(&app, "fieldsync_sync_commits_total").await;
+    let committed = metric(&app, "fieldsync_sync_committed_messages_total").await;
+
+    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    locks.rollback().await.unwrap();
+    for (tablet, change) in blocked.iter_mut().zip(&first) {
+        tablet.acknowledged(*change).await;
+    }
+    for (tablet, change) in queued[..2].iter_mut().zip(&then) {
+        tablet.acknowledged(*change).await;
+    }
+    // The failing one is told to keep its work and send it again.
+    let (code, reason) = queued[2]
+        .peer
+        .close_frame(IN_SYNC_LIMIT)
+        .await
+        .expect("a close frame");
+    assert_eq!(code, 1011, "{reason}");
+
+    // The group was committed message by message: two blocked, two of the three queued.
+    assert_eq!(
+        metric(&app, "fieldsync_sync_commits_total").await - commits,
+        4.0
+    );
+    assert_eq!(
+        metric(&app, "fieldsync_sync_committed_messages_total").await - committed,
+        4.0
+    );
+    for (tablet, change) in queued[..2].iter().zip(&then) {
+        assert!(recorded(&app, tablet, *change).await);
+        assert!(arrived(&app, &crew, tablet).await);
+    }
+    assert!(
+        !recorded(&app, &queued[2], then[2]).await,
+        "nothing of the failed write is kept"
+    );
+    assert!(!arrived(&app, &crew, &queued[2]).await);
+    let chunks: i64 =
+        sqlx::query_scalar("select count(*) from document_chunks where document_id = $1")
+            .bind(failing)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(chunks, 0);
+
+    // Once the database takes it again, the tablet's retry is stored.
+    sqlx::query("drop trigger refuse_in_test on jobs")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let mut retry = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let mut doc = queued[2].doc.clone();
+    retry
+        .sync_until_in_sync(&queued[2].document_id, &mut doc, &mut sync::State::new())
+        .await;
+    assert!(recorded(&app, &queued[2], then[2]).await);
+    assert!(arrived(&app, &crew, &queued[2]).await);
+    assert!(doc.get_change_by_hash(&then[2]).is_some());
+}

@@ -13,8 +13,9 @@
 //! heads include it). Reported: edits per second, acknowledgement latency p50/p99, server CPU
 //! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL), the driver's own
 //! CPU per 1,000 edits (when it nears one core, the driver is the limit, not the server), RSS per
-//! idle connection (joined, nothing synced). Afterwards every edit is looked for by a fresh
-//! reader, then again after the server is killed (-9) and started again.
+//! idle connection (joined, nothing synced; measured first, on the server just started).
+//! Afterwards every edit is looked for by a fresh reader, then again after the server is killed
+//! (-9) and started again.
 //!
 //! The driver itself runs on one thread and speaks the protocol through `sync-protocol`.
 
@@ -415,8 +416,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
-/// Idle connections (joined, nothing synced): the server's RSS growth per connection.
-async fn idle_rss(url: &str, pid: u32, count: usize) -> f64 {
+/// Idle connections (joined, nothing synced) to a server just started, before anything else
+/// ran on it (so its allocator has no free memory from earlier work to hand out): the server's
+/// RSS growth per connection. None in a storm run.
+async fn idle_rss(o: &Options, url: &str, pid: u32) -> f64 {
+    if o.storm {
+        return 0.0;
+    }
+    let count = o.idle;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kib(pid);
     let mut peers = Vec::with_capacity(count);
@@ -589,6 +596,12 @@ async fn fieldsync(o: &Options) -> Outcome {
     };
     let (technician, dispatcher) = (member("technician"), member("dispatcher"));
     let customer = demo["customers"][0]["id"].as_str().unwrap().to_owned();
+    let url = format!(
+        "ws://127.0.0.1:{port}/sync?token={}",
+        technician["token"].as_str().unwrap()
+    );
+    let pid = server.id().unwrap();
+    let idle = idle_rss(o, &url, pid).await;
     let mut jobs = Vec::new();
     for _ in 0..o.tablets * if o.storm { 2 } else { 1 } {
         let now = chrono::Utc::now();
@@ -609,12 +622,7 @@ async fn fieldsync(o: &Options) -> Outcome {
         let id = DocumentId::parse(booked["document_id"].as_str().unwrap()).unwrap();
         jobs.push((id, technician["id"].as_str().unwrap().to_owned()));
     }
-    let url = format!(
-        "ws://127.0.0.1:{port}/sync?token={}",
-        technician["token"].as_str().unwrap()
-    );
-    let pid = server.id().unwrap();
-    let measured = workload(o, "fieldsync", &url, pid, &jobs, false).await;
+    let measured = workload(o, "fieldsync", &url, pid, &jobs, false, idle).await;
     server.kill().await.unwrap();
     let mut server = start(data.path());
     wait_ready(&http, &base).await;
@@ -637,8 +645,8 @@ struct Measured {
     found: Vec<usize>,
 }
 
-/// The run itself on a ready server: idle connections then the edits, or the storm; then every
-/// job read back by a fresh reader.
+/// The run itself on a ready server: the edits, or the storm; then every job read back by a
+/// fresh reader. `idle_rss_kib` was measured before.
 async fn workload(
     o: &Options,
     name: &'static str,
@@ -646,14 +654,12 @@ async fn workload(
     pid: u32,
     jobs: &[(DocumentId, String)],
     create: bool,
+    idle_rss_kib: f64,
 ) -> Measured {
-    let (idle_rss_kib, (mut latencies, seconds, cpu, driver)) = if o.storm {
-        (0.0, storm(url, pid, jobs, o.edits, create).await)
+    let (mut latencies, seconds, cpu, driver) = if o.storm {
+        storm(url, pid, jobs, o.edits, create).await
     } else {
-        (
-            idle_rss(url, pid, o.idle).await,
-            drive(name, url, pid, jobs, o.edits, create).await,
-        )
+        drive(name, url, pid, jobs, o.edits, create).await
     };
     latencies.sort();
     let ids: Vec<DocumentId> = jobs.iter().map(|(id, _)| *id).collect();
@@ -722,10 +728,11 @@ async fn javascript(o: &Options) -> Outcome {
     ready(stdout).await;
     let url = format!("ws://127.0.0.1:{port}");
     let pid = server.id().unwrap();
+    let idle = idle_rss(o, &url, pid).await;
     let jobs: Vec<(DocumentId, String)> = (0..o.tablets * if o.storm { 2 } else { 1 })
         .map(|_| (DocumentId::random(), "load-technician".to_owned()))
         .collect();
-    let measured = workload(o, "javascript", &url, pid, &jobs, true).await;
+    let measured = workload(o, "javascript", &url, pid, &jobs, true, idle).await;
     server.kill().await.unwrap();
     let (mut server, stdout) = start(port);
     ready(stdout).await;

@@ -118,15 +118,15 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                         while let Some(wait) = connection.app.rates.take(connection.caller.device_token_id) {
                             tokio::time::sleep(wait).await;
                         }
-                        connection.handle(&bytes).await
+                        Box::pin(connection.handle(&bytes)).await
                     }
                     Some(Ok(Message::Text(_))) => Err(Fatal::Tell("send binary CBOR frames, not text".into())),
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                     Some(Err(e)) if over_size_limit(&e) => {
-                        connection.close_with(1009, &format!(
+                        Box::pin(connection.close_with(1009, &format!(
                             "message too big: at most {} MiB per message; photos go through uploads",
                             MAX_MESSAGE_BYTES / (1024 * 1024)
-                        )).await;
+                        ))).await;
                         // Best effort: the rest of the frame is unread, so the close may
                         // reach the peer as a reset.
                         break;
@@ -141,29 +141,30 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 match result {
                     Ok(()) => {}
                     Err(Fatal::Told(code, reason)) => {
-                        connection.close_with(code, &reason).await;
+                        Box::pin(connection.close_with(code, &reason)).await;
                         break;
                     }
                     Err(Fatal::Tell(reason)) => {
-                        connection.close(&reason).await;
+                        Box::pin(connection.close(&reason)).await;
                         break;
                     }
                     Err(Fatal::Storage) => {
-                        connection.close_with(1011, STORAGE_FAILED).await;
+                        Box::pin(connection.close_with(1011, STORAGE_FAILED)).await;
                         break;
                     }
                 }
                 if connection.session.is_closed() {
-                    connection.close("session ended").await;
+                    Box::pin(connection.close("session ended")).await;
                     break;
                 }
             }
             notice = connection.watch.recv() => {
-                match notice {
-                    Notice::Changed(id) => connection.push(Some(id)).await,
+                let only = match notice {
+                    Notice::Changed(id) => Some(id),
                     // Fell behind the notices: resynchronise everything this peer has open.
-                    Notice::Lagged => connection.push(None).await,
-                }
+                    Notice::Lagged => None,
+                };
+                Box::pin(connection.push(only)).await;
                 connection.flush().await;
             }
             _ = heartbeat.tick() => {
@@ -174,20 +175,20 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 // A token revoked (or its staff member disabled) while connected stops here,
                 // within one heartbeat. A failed check keeps the connection: the database
                 // being away must not drop every tablet.
-                if let Ok(false) = connection.caller.still_valid(&connection.app.db).await {
+                if let Ok(false) = Box::pin(connection.caller.still_valid(&connection.app.db)).await {
                     tracing::info!(device = %connection.caller.device_token_id, "token revoked, closing");
-                    connection.close("this device's token was revoked; ask dispatch for a new one").await;
+                    Box::pin(connection.close("this device's token was revoked; ask dispatch for a new one")).await;
                     break;
                 }
                 let _ = connection.out.try_send(Message::Ping(Default::default()));
             }
             _ = closing.changed() => {
-                connection.close_with(1001, "server shutting down").await;
+                Box::pin(connection.close_with(1001, "server shutting down")).await;
                 break;
             }
         }
     }
-    connection.finish().await;
+    Box::pin(connection.finish()).await;
     drop(connection);
     let _ = writer.await;
 }

@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::state::AppState;
 
 /// Initial read buffer of a sync connection.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// `GET /sync`: upgrades an authenticated request (`Authorization: Bearer` or `?token=`).
 pub async fn upgrade(

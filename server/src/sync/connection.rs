@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use sync_protocol::DocumentId;
 use sync_protocol::message::DecodeError;
 use sync_protocol::message::{DecodeLimits, ErrorMessage, PeerId, PeerMetadata, WireMessage};
 use sync_protocol::session::{Event, IncomingSync, PeerSession, SessionConfig, SessionError};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::document::{OpenDocument, Receipt, load_state, save_state};
@@ -30,8 +29,8 @@ pub const MAX_FRAME_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A peer silent (no frame, no pong) for this long is gone.
 const DEAD_AFTER: Duration = Duration::from_secs(45);
-/// Outbound frames queued per connection before the connection is considered too slow.
-const OUTBOUND_QUEUE: usize = 64;
+/// A peer that does not take a frame within this long is too slow (or gone): closed.
+const SEND_LIMIT: Duration = Duration::from_secs(30);
 /// How often a busy connection updates its device's "last synced" time.
 const SYNCED_NOTE_EVERY: Duration = Duration::from_secs(5);
 
@@ -63,7 +62,11 @@ struct Connection {
     /// themselves stay in the shared cache, taken from it per message, so a connection that
     /// touched many jobs does not pin them all in memory.
     documents: HashMap<Uuid, DocumentAccess>,
-    out: mpsc::Sender<Message>,
+    /// Written directly (no writer task, no queue: an idle connection keeps nothing it does not
+    /// use); a write the peer does not take within [`SEND_LIMIT`] ends the connection.
+    socket: WebSocket,
+    /// A write failed or timed out: the connection is over.
+    broken: bool,
     synced_noted: Option<Instant>,
     /// Notices of changes to the documents this peer opened.
     watch: Watch,
@@ -71,16 +74,6 @@ struct Connection {
 
 pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     let _open = app.metrics.sync_connection();
-    let (mut sink, mut stream) = socket.split();
-    let (out, mut outbound) = mpsc::channel::<Message>(OUTBOUND_QUEUE);
-    let writer = tokio::spawn(async move {
-        while let Some(message) = outbound.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
-                break;
-            }
-        }
-    });
     let watch = app.sync_hub.watch();
     let mut closing = app.sync_hub.closing();
     let server_peer = format!(
@@ -101,7 +94,8 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
         caller,
         session: PeerSession::accepting(config),
         documents: HashMap::new(),
-        out,
+        socket,
+        broken: false,
         synced_noted: None,
         watch,
     };
@@ -109,7 +103,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
-            frame = stream.next() => {
+            frame = connection.socket.next() => {
                 last_heard = Instant::now();
                 let result = match frame {
                     Some(Ok(Message::Binary(bytes))) => {
@@ -138,6 +132,9 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | None => break,
                 };
                 connection.flush().await;
+                if connection.broken {
+                    break;
+                }
                 match result {
                     Ok(()) => {}
                     Err(Fatal::Told(code, reason)) => {
@@ -166,6 +163,9 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 };
                 Box::pin(connection.push(only)).await;
                 connection.flush().await;
+                if connection.broken {
+                    break;
+                }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER {
@@ -180,7 +180,9 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                     Box::pin(connection.close("this device's token was revoked; ask dispatch for a new one")).await;
                     break;
                 }
-                let _ = connection.out.try_send(Message::Ping(Default::default()));
+                if !connection.send(Message::Ping(Default::default())).await {
+                    break;
+                }
             }
             _ = closing.changed() => {
                 Box::pin(connection.close_with(1001, "server shutting down")).await;
@@ -189,8 +191,6 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
         }
     }
     Box::pin(connection.finish()).await;
-    drop(connection);
-    let _ = writer.await;
 }
 
 /// Whether the WebSocket refused a frame or message for being over [`MAX_MESSAGE_BYTES`].
@@ -201,15 +201,23 @@ fn over_size_limit(error: &axum::Error) -> bool {
 }
 
 impl Connection {
+    /// Writes `message`; false (and the connection is broken) if the peer is gone or does not
+    /// take it within [`SEND_LIMIT`].
+    async fn send(&mut self, message: Message) -> bool {
+        if self.broken {
+            return false;
+        }
+        let sent = tokio::time::timeout(SEND_LIMIT, self.socket.send(message)).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            self.broken = true;
+        }
+        !self.broken
+    }
+
     /// Sends what the session queued.
     async fn flush(&mut self) {
         for message in self.session.take_outbound() {
-            if self
-                .out
-                .send(Message::Binary(message.encode().into()))
-                .await
-                .is_err()
-            {
+            if !self.send(Message::Binary(message.encode().into())).await {
                 return;
             }
         }
@@ -222,13 +230,11 @@ impl Connection {
     }
 
     async fn close_with(&mut self, code: u16, reason: &str) {
-        let _ = self
-            .out
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.chars().take(100).collect::<String>().into(),
-            })))
-            .await;
+        self.send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.chars().take(100).collect::<String>().into(),
+        })))
+        .await;
     }
 
     async fn send_error(&mut self, reason: &str) {
@@ -242,7 +248,7 @@ impl Connection {
             message: reason.to_owned(),
             target_id: target,
         });
-        let _ = self.out.send(Message::Binary(error.encode().into())).await;
+        self.send(Message::Binary(error.encode().into())).await;
     }
 
     fn session_peer(&self) -> PeerId {

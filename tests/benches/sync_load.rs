@@ -293,13 +293,20 @@ async fn next(socket: &mut Socket) -> Option<WireMessage> {
 }
 
 /// One tablet: opens (or creates) its job, then makes `edits` edits, each waited for.
+/// Edits at each end of a lone tablet's run whose server CPU is reported apart.
+const ENDS: usize = 50;
+
+/// One tablet editing its job; its acknowledgement latencies. With `server` (a lone tablet of
+/// at least twice [`ENDS`] edits) also the server's CPU seconds spent over its first and over
+/// its last [`ENDS`] edits: whether an edit costs more as the document grows.
 async fn tablet(
     url: String,
     id: DocumentId,
     technician: String,
     edits: usize,
     create: bool,
-) -> Vec<Duration> {
+    server: Option<u32>,
+) -> (Vec<Duration>, Option<(f64, f64)>) {
     let mut peer = Peer::join(&url).await;
     let mut state = sync::State::new();
     let mut doc = if create {
@@ -310,7 +317,13 @@ async fn tablet(
     assert!(peer.settle(!create, id, &mut doc, &mut state).await);
     JobDocument::read(&doc).expect("the job is on the tablet");
     let mut latencies = Vec::with_capacity(edits);
+    let mut marks = Vec::new();
     for n in 0..edits {
+        if let Some(pid) = server
+            && (n == 0 || n == ENDS || n == edits - ENDS)
+        {
+            marks.push(cpu_seconds_of_tree(pid));
+        }
         let now = EpochMillis(chrono::Utc::now().timestamp_millis());
         TechnicianActions::new(&mut doc, technician.as_str())
             .add_work_item(&format!("滤芯 {n}"), 1, now)
@@ -343,7 +356,11 @@ async fn tablet(
             peer.send(false, id, message.encode()).await;
         }
     }
-    latencies
+    let ends = server.map(|pid| {
+        marks.push(cpu_seconds_of_tree(pid));
+        (marks[1] - marks[0], marks[3] - marks[2])
+    });
+    (latencies, ends)
 }
 
 /// A job as a dispatcher books it, for the server that has no booking of its own (JS).
@@ -456,12 +473,22 @@ async fn drive(
                 technician.clone(),
                 edits,
                 create,
+                (jobs.len() == 1 && edits >= 2 * ENDS).then_some(pid),
             ))
         })
         .collect();
     let mut latencies = Vec::new();
     for task in tasks {
-        latencies.extend(task.await.unwrap());
+        let (measured, ends) = task.await.unwrap();
+        latencies.extend(measured);
+        if let Some((first, last)) = ends {
+            let per_1000 = 1000.0 / ENDS as f64;
+            println!(
+                "{name}: server CPU s per 1,000 edits over the first {ENDS} edits {:.2}, over the last {ENDS} {:.2}",
+                first * per_1000,
+                last * per_1000
+            );
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds_of_tree(pid) - cpu_before;

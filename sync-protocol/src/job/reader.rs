@@ -10,6 +10,7 @@
 //! cost a seek per field, and a whole job grew quadratically with its timeline.
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value};
 
@@ -24,7 +25,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 pub(crate) struct Node<'d, D: ReadDoc> {
     doc: &'d D,
     obj: ObjId,
-    path: String,
+    path: Rc<str>,
     /// The map's visible entries (each key's winning value), read on first use.
     entries: OnceCell<Vec<Entry>>,
 }
@@ -42,16 +43,39 @@ pub(crate) struct Slot<'d, D: ReadDoc> {
     doc: &'d D,
     value: Value<'static>,
     obj: ObjId,
-    path: String,
+    place: Place,
+}
+
+/// Where a value sits: its parent's path and its key or index, spelled out as a path only when
+/// something names it (an error, a map read from it), not for every value read.
+#[derive(Debug)]
+struct Place {
+    parent: Rc<str>,
+    step: Step,
+}
+
+#[derive(Debug)]
+enum Step {
+    Key(Box<str>),
+    Index(usize),
+}
+
+impl Place {
+    fn spell(&self) -> String {
+        match &self.step {
+            Step::Key(key) => format!("{}/{key}", self.parent),
+            Step::Index(index) => format!("{}/{index}", self.parent),
+        }
+    }
 }
 
 impl<'d, D: ReadDoc> Node<'d, D> {
     /// The root map.
     pub(crate) fn root(doc: &'d D) -> Self {
-        Self::new(doc, automerge::ROOT, String::new())
+        Self::new(doc, automerge::ROOT, Rc::from(""))
     }
 
-    fn new(doc: &'d D, obj: ObjId, path: String) -> Self {
+    fn new(doc: &'d D, obj: ObjId, path: Rc<str>) -> Self {
         Self {
             doc,
             obj,
@@ -85,7 +109,10 @@ impl<'d, D: ReadDoc> Node<'d, D> {
             doc: self.doc,
             value: entry.value.clone(),
             obj: entry.obj.clone(),
-            path: format!("{}/{key}", self.path),
+            place: Place {
+                parent: self.path.clone(),
+                step: Step::Key(key.into()),
+            },
         }))
     }
 
@@ -165,13 +192,13 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
         &self.obj
     }
 
-    pub(crate) fn path(&self) -> &str {
-        &self.path
+    pub(crate) fn path(&self) -> String {
+        self.place.spell()
     }
 
     fn wrong_type(&self, expected: &'static str) -> JobError {
         JobError::WrongType {
-            path: self.path.clone(),
+            path: self.path(),
             expected,
             found: describe(&self.value).to_owned(),
         }
@@ -180,7 +207,7 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
     /// An invalid-value error at this slot's path.
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> JobError {
         JobError::Invalid {
-            path: self.path.clone(),
+            path: self.path(),
             reason: reason.into(),
         }
     }
@@ -195,7 +222,7 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
             Value::Object(ObjType::Text) => self
                 .doc
                 .text(&self.obj)
-                .map_err(|e| JobError::automerge(&self.path, &e)),
+                .map_err(|e| JobError::automerge(&self.path(), &e)),
             Value::Object(_) => Err(self.wrong_type("a string")),
         }
     }
@@ -237,7 +264,7 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
     pub(crate) fn map(self) -> Result<Node<'d, D>, JobError> {
         match self.value {
             Value::Object(ObjType::Map | ObjType::Table) => {
-                Ok(Node::new(self.doc, self.obj, self.path))
+                Ok(Node::new(self.doc, self.obj, self.place.spell().into()))
             }
             _ => Err(self.wrong_type("a map")),
         }
@@ -248,14 +275,18 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
             return Err(self.wrong_type("a list"));
         }
         let mut items = Vec::new();
+        let parent: Rc<str> = self.place.spell().into();
         for item in self.doc.list_range(&self.obj, ..) {
-            let path = format!("{}/{}", self.path, item.index);
+            let place = Place {
+                parent: parent.clone(),
+                step: Step::Index(item.index),
+            };
             let obj = item.id();
             let value = item.value.into_value();
             // A null inside a list is refused: callers count on indexes being true.
             if is_null(&value) {
                 return Err(JobError::WrongType {
-                    path,
+                    path: place.spell(),
                     expected: "a value",
                     found: "null".to_owned(),
                 });
@@ -264,7 +295,7 @@ impl<'d, D: ReadDoc> Slot<'d, D> {
                 doc: self.doc,
                 value,
                 obj,
-                path,
+                place,
             });
         }
         Ok(items)

@@ -103,7 +103,7 @@ fn payment<D: ReadDoc>(node: &Node<'_, D>) -> Result<PaymentDue, JobError> {
 fn signature<D: ReadDoc>(node: &Node<'_, D>) -> Result<Signature, JobError> {
     let mut strokes = Vec::new();
     for stroke in node.list(key::STROKES)? {
-        let path = stroke.path().to_owned();
+        let path = stroke.path();
         let numbers = stroke
             .list()?
             .iter()

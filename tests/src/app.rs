@@ -90,6 +90,23 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// A figure of this instance's `GET /metrics` (a series without labels).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .get("/metrics")
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{name} in /metrics"))
+            .parse()
+            .expect("a number")
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(self.url(path))
     }

@@ -2,7 +2,8 @@
 //! visit recorded with the job document's own operations, synced over the wire protocol.
 
 use automerge::sync;
-use automerge::{AutoCommit, Automerge};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, Automerge, AutomergeError, ObjType, ROOT, ReadDoc, ScalarValue};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sync_protocol::job::{
@@ -12,6 +13,19 @@ use sync_protocol::job::{
 use crate::TestApp;
 use crate::jobs::Crew;
 use crate::peer::RawPeer;
+
+/// Records the technician `by`'s arrival in `doc` as a raw Automerge change (what a tablet's
+/// app writes under `/visit/arrival`).
+pub fn record_arrival(doc: &mut Automerge, by: &str) {
+    doc.transact::<_, _, AutomergeError>(|tx| {
+        let visit = tx.get(ROOT, "visit")?.expect("visit").1;
+        let arrival = tx.put_object(&visit, "arrival", ObjType::Map)?;
+        tx.put(&arrival, "at", ScalarValue::Timestamp(1_795_600_000_000))?;
+        tx.put(&arrival, "by", by)?;
+        Ok(())
+    })
+    .expect("recording an arrival");
+}
 
 /// Uploads `bytes` for `job` in one tus PATCH; returns the final status and the SHA-256.
 pub async fn upload(

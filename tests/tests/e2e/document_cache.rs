@@ -155,22 +155,7 @@ async fn a_connection_that_opened_many_jobs_does_not_hold_them_in_memory_and_sti
         assert!(!doc.get_heads().is_empty(), "{document_id} arrived");
         copies.push((doc, state));
     }
-    let cached = || async {
-        let text = app
-            .get("/metrics")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix("fieldsync_documents_cached "))
-            .unwrap()
-            .parse::<f64>()
-            .unwrap()
-    };
-    let resident = cached().await;
+    let resident = app.metric("fieldsync_documents_cached").await;
     assert!(
         resident <= SMALL as f64,
         "{resident} documents resident with {OPENED} opened on one connection"

@@ -5,24 +5,13 @@
 use std::time::{Duration, Instant};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::transaction::Transactable;
-use automerge::{Automerge, AutomergeError, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{Automerge, ReadDoc};
 use harness::TestApp;
 use harness::peer::{RawPeer, Received};
 use harness::process::ServerProcess;
+use harness::visit::record_arrival;
 use serde_json::json;
 use sync_protocol::job::JobDocument;
-
-fn record_arrival(doc: &mut Automerge, by: &str) {
-    doc.transact::<_, _, AutomergeError>(|tx| {
-        let visit = tx.get(ROOT, "visit")?.expect("visit").1;
-        let arrival = tx.put_object(&visit, "arrival", ObjType::Map)?;
-        tx.put(&arrival, "at", ScalarValue::Timestamp(1_795_600_000_000))?;
-        tx.put(&arrival, "by", by)?;
-        Ok(())
-    })
-    .unwrap();
-}
 
 #[tokio::test]
 async fn changes_acknowledged_before_a_kill_9_survive_the_restart() {

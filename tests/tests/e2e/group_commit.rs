@@ -9,11 +9,11 @@
 use std::time::{Duration, Instant};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::transaction::Transactable;
-use automerge::{Automerge, AutomergeError, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{Automerge, ChangeHash, ReadDoc};
 use harness::TestApp;
 use harness::jobs::Crew;
 use harness::peer::{IN_SYNC_LIMIT, RawPeer, Received};
+use harness::visit::record_arrival;
 use uuid::Uuid;
 
 /// One technician's tablet syncing one job over its own connection.
@@ -45,15 +45,7 @@ impl Tablet {
 
     /// Records an arrival and sends it; the change's hash.
     async fn record_arrival(&mut self, by: &str) -> ChangeHash {
-        self.doc
-            .transact::<_, _, AutomergeError>(|tx| {
-                let visit = tx.get(ROOT, "visit")?.expect("visit").1;
-                let arrival = tx.put_object(&visit, "arrival", ObjType::Map)?;
-                tx.put(&arrival, "at", ScalarValue::Timestamp(1_795_600_000_000))?;
-                tx.put(&arrival, "by", by)?;
-                Ok(())
-            })
-            .unwrap();
+        record_arrival(&mut self.doc, by);
         let ours = self.doc.get_heads()[0];
         let message = self.doc.generate_sync_message(&mut self.state).unwrap();
         self.peer.sync(&self.document_id, message.encode()).await;
@@ -80,21 +72,20 @@ impl Tablet {
     }
 }
 
-/// A figure from the instance's `/metrics`.
-async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = app
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} in /metrics"))
-        .parse()
-        .unwrap()
+/// A server, a crew, two tablets to block commits with and `queued` tablets to queue behind
+/// them, each on a job of its own.
+async fn tablets(queued: usize) -> (TestApp, Crew, Vec<Tablet>, Vec<Tablet>) {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut blocked = Vec::new();
+    for _ in 0..2 {
+        blocked.push(Tablet::open(&app, &crew).await);
+    }
+    let mut waiting = Vec::new();
+    for _ in 0..queued {
+        waiting.push(Tablet::open(&app, &crew).await);
+    }
+    (app, crew, blocked, waiting)
 }
 
 async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
@@ -148,7 +139,7 @@ async fn queue_behind_locks(
     }
     let want = queued.len() as f64;
     wait_for("the messages to queue for a group commit", async || {
-        metric(app, "fieldsync_sync_commit_waiting").await == want
+        app.metric("fieldsync_sync_commit_waiting").await == want
     })
     .await;
     (locks, first, then)
@@ -176,19 +167,10 @@ async fn arrived(app: &TestApp, crew: &Crew, tablet: &Tablet) -> bool {
 
 #[tokio::test]
 async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowledged_after_it() {
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
+    let (app, crew, mut blocked, mut queued) = tablets(4).await;
     let by = crew.technician.staff.id.to_string();
-    let mut blocked = vec![
-        Tablet::open(&app, &crew).await,
-        Tablet::open(&app, &crew).await,
-    ];
-    let mut queued = Vec::new();
-    for _ in 0..4 {
-        queued.push(Tablet::open(&app, &crew).await);
-    }
-    let commits = metric(&app, "fieldsync_sync_commits_total").await;
-    let committed = metric(&app, "fieldsync_sync_committed_messages_total").await;
+    let commits = app.metric("fieldsync_sync_commits_total").await;
+    let committed = app.metric("fieldsync_sync_committed_messages_total").await;
 
     let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
     // Nothing queued is acknowledged before its commit.
@@ -208,11 +190,11 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
 
     // The two that waited on the locks, each alone; then the four that queued, together.
     assert_eq!(
-        metric(&app, "fieldsync_sync_commits_total").await - commits,
+        app.metric("fieldsync_sync_commits_total").await - commits,
         3.0
     );
     assert_eq!(
-        metric(&app, "fieldsync_sync_committed_messages_total").await - committed,
+        app.metric("fieldsync_sync_committed_messages_total").await - committed,
         6.0
     );
     for (tablet, change) in blocked.iter().zip(&first).chain(queued.iter().zip(&then)) {
@@ -246,17 +228,8 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
 
 #[tokio::test]
 async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_stored() {
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
+    let (app, crew, mut blocked, mut queued) = tablets(3).await;
     let by = crew.technician.staff.id.to_string();
-    let mut blocked = vec![
-        Tablet::open(&app, &crew).await,
-        Tablet::open(&app, &crew).await,
-    ];
-    let mut queued = Vec::new();
-    for _ in 0..3 {
-        queued.push(Tablet::open(&app, &crew).await);
-    }
     // The database refuses any write to the last job's row (as a full disk or a broken
     // constraint would), which fails the transaction it is part of.
     let failing = queued[2].job;
@@ -275,8 +248,8 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
     .execute(&app.database.pool)
     .await
     .unwrap();
-    let commits = metric(&app, "fieldsync_sync_commits_total").await;
-    let committed = metric(&app, "fieldsync_sync_committed_messages_total").await;
+    let commits = app.metric("fieldsync_sync_commits_total").await;
+    let committed = app.metric("fieldsync_sync_committed_messages_total").await;
 
     let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
     locks.rollback().await.unwrap();
@@ -296,11 +269,11 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
 
     // The group was committed message by message: two blocked, two of the three queued.
     assert_eq!(
-        metric(&app, "fieldsync_sync_commits_total").await - commits,
+        app.metric("fieldsync_sync_commits_total").await - commits,
         4.0
     );
     assert_eq!(
-        metric(&app, "fieldsync_sync_committed_messages_total").await - committed,
+        app.metric("fieldsync_sync_committed_messages_total").await - committed,
         4.0
     );
     for (tablet, change) in queued[..2].iter().zip(&then) {

@@ -187,15 +187,12 @@ async fn commit_batch(app: &AppState, batch: Vec<Waiting>) -> (u64, u64) {
         let committed = commit_alone(app, batch.into_iter().next().expect("one")).await;
         return (u64::from(committed), u64::from(committed));
     }
-    // Kept to commit alone if the batch fails: the changes, so each can be replayed.
-    let kept: Vec<Vec<Change>> = batch.iter().map(|w| w.pending.changes.clone()).collect();
-    match try_batch(app, batch).await {
+    match try_batch(app, batch, Retry::Alone).await {
         Ok(count) => (1, count),
         Err((error, batch)) => {
             tracing::warn!(%error, messages = batch.len(), "a group commit failed; committing its messages one by one");
             let mut commits = (0, 0);
-            for (mut waiting, changes) in batch.into_iter().zip(kept) {
-                waiting.pending.changes = changes;
+            for waiting in batch {
                 let committed = u64::from(commit_alone(app, waiting).await);
                 commits.0 += committed;
                 commits.1 += committed;
@@ -207,7 +204,7 @@ async fn commit_batch(app: &AppState, batch: Vec<Waiting>) -> (u64, u64) {
 
 /// Commits one message in a transaction of its own and answers it; whether it was written.
 async fn commit_alone(app: &AppState, waiting: Waiting) -> bool {
-    match try_batch(app, vec![waiting]).await {
+    match try_batch(app, vec![waiting], Retry::None).await {
         Ok(count) => count > 0,
         Err((error, batch)) => {
             for waiting in batch {
@@ -222,10 +219,23 @@ async fn commit_alone(app: &AppState, waiting: Waiting) -> bool {
     }
 }
 
+/// Whether the messages of a failed [`try_batch`] are committed again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Each alone: a message keeps (a copy of) its changes, to be replayed from them.
+    Alone,
+    None,
+}
+
 /// One transaction for `batch`. On success every message was answered (written or refused)
 /// and the count of those written is returned; on failure nothing was written and the messages
-/// come back unanswered, each to be replayed from its `changes` onto its (caught up) copy.
-async fn try_batch(app: &AppState, batch: Vec<Waiting>) -> Result<u64, (ApiError, Vec<Waiting>)> {
+/// come back unanswered (in no particular order); with [`Retry::Alone`] each still has its
+/// `changes`, to be replayed onto its (caught up) copy.
+async fn try_batch(
+    app: &AppState,
+    batch: Vec<Waiting>,
+    retry: Retry,
+) -> Result<u64, (ApiError, Vec<Waiting>)> {
     let mut tx = match app.db.begin().await {
         Ok(tx) => tx,
         Err(e) => return Err((e.into(), batch)),
@@ -255,7 +265,10 @@ async fn try_batch(app: &AppState, batch: Vec<Waiting>) -> Result<u64, (ApiError
             continue;
         }
         let after = pending.after.take();
-        let changes = std::mem::take(&mut pending.changes);
+        let changes = match retry {
+            Retry::Alone => pending.changes.clone(),
+            Retry::None => std::mem::take(&mut pending.changes),
+        };
         let rebased = match Rebased::onto(&mut tx, &mut pending.current, row, after, changes).await
         {
             Ok(rebased) => rebased,

@@ -307,3 +307,46 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
     assert!(arrived(&app, &crew, &queued[2]).await);
     assert!(doc.get_change_by_hash(&then[2]).is_some());
 }
+
+#[tokio::test]
+async fn a_message_that_cannot_be_rebased_fails_alone_and_the_others_keep_their_own_changes() {
+    let (app, crew, mut blocked, mut queued) = tablets(3).await;
+    let by = crew.technician.staff.id.to_string();
+    let commits = app.metric("fieldsync_sync_commits_total").await;
+    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    // Meanwhile "another instance" compacts the last job into a snapshot this one cannot read,
+    // so that message fails while its group is being prepared, after the others were.
+    let damaged = queued[2].job;
+    sqlx::query(
+        "update documents set snapshot = '\\x00ff'::bytea, snapshot_seq = last_seq + 1,
+                last_seq = last_seq + 1
+         where id = $1",
+    )
+    .bind(damaged)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    locks.rollback().await.unwrap();
+    for (tablet, change) in blocked.iter_mut().zip(&first) {
+        tablet.acknowledged(*change).await;
+    }
+    // Each of the others is committed alone with its own changes, and acknowledged.
+    for (tablet, change) in queued[..2].iter_mut().zip(&then) {
+        tablet.acknowledged(*change).await;
+    }
+    for (tablet, change) in queued[..2].iter().zip(&then) {
+        assert!(recorded(&app, tablet, *change).await);
+        assert!(arrived(&app, &crew, tablet).await);
+    }
+    let (code, reason) = queued[2]
+        .peer
+        .close_frame(IN_SYNC_LIMIT)
+        .await
+        .expect("a close frame");
+    assert_eq!(code, 1011, "{reason}");
+    assert!(!recorded(&app, &queued[2], then[2]).await);
+    assert_eq!(
+        app.metric("fieldsync_sync_commits_total").await - commits,
+        4.0
+    );
+}

@@ -142,8 +142,6 @@ pub struct Staged {
     pub after: Automerge,
     /// How many of the changes were new to the document.
     pub new_changes: usize,
-    /// See [`Rebased::replayed`].
-    pub replayed: bool,
     seq: i64,
 }
 
@@ -211,7 +209,6 @@ impl Staged {
             .map(|((rebased, _), seq)| Self {
                 new_changes: rebased.new.len(),
                 after: rebased.after,
-                replayed: rebased.replayed,
                 seq,
             })
             .collect())

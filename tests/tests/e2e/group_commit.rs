@@ -169,8 +169,7 @@ async fn arrived(app: &TestApp, crew: &Crew, tablet: &Tablet) -> bool {
 async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowledged_after_it() {
     let (app, crew, mut blocked, mut queued) = tablets(4).await;
     let by = crew.technician.staff.id.to_string();
-    let commits = app.metric("fieldsync_sync_commits_total").await;
-    let committed = app.metric("fieldsync_sync_committed_messages_total").await;
+    let before = Counts::now(&app).await;
 
     let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
     // Nothing queued is acknowledged before its commit.
@@ -189,14 +188,9 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
     }
 
     // The two that waited on the locks, each alone; then the four that queued, together.
-    assert_eq!(
-        app.metric("fieldsync_sync_commits_total").await - commits,
-        3.0
-    );
-    assert_eq!(
-        app.metric("fieldsync_sync_committed_messages_total").await - committed,
-        6.0
-    );
+    let after = Counts::now(&app).await;
+    assert_eq!(after.commits - before.commits, 3.0);
+    assert_eq!(after.committed - before.committed, 6.0);
     for (tablet, change) in blocked.iter().zip(&first).chain(queued.iter().zip(&then)) {
         assert!(
             recorded(&app, tablet, *change).await,
@@ -248,43 +242,20 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
     .execute(&app.database.pool)
     .await
     .unwrap();
-    let commits = app.metric("fieldsync_sync_commits_total").await;
-    let committed = app.metric("fieldsync_sync_committed_messages_total").await;
+    let counts = Counts::now(&app).await;
 
     let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
     locks.rollback().await.unwrap();
-    for (tablet, change) in blocked.iter_mut().zip(&first) {
-        tablet.acknowledged(*change).await;
-    }
-    for (tablet, change) in queued[..2].iter_mut().zip(&then) {
-        tablet.acknowledged(*change).await;
-    }
-    // The failing one is told to keep its work and send it again.
-    let (code, reason) = queued[2]
-        .peer
-        .close_frame(IN_SYNC_LIMIT)
-        .await
-        .expect("a close frame");
-    assert_eq!(code, 1011, "{reason}");
-
-    // The group was committed message by message: two blocked, two of the three queued.
-    assert_eq!(
-        app.metric("fieldsync_sync_commits_total").await - commits,
-        4.0
-    );
-    assert_eq!(
-        app.metric("fieldsync_sync_committed_messages_total").await - committed,
-        4.0
-    );
-    for (tablet, change) in queued[..2].iter().zip(&then) {
-        assert!(recorded(&app, tablet, *change).await);
-        assert!(arrived(&app, &crew, tablet).await);
-    }
-    assert!(
-        !recorded(&app, &queued[2], then[2]).await,
-        "nothing of the failed write is kept"
-    );
-    assert!(!arrived(&app, &crew, &queued[2]).await);
+    the_last_fails_alone(
+        &app,
+        &crew,
+        &mut blocked,
+        &first,
+        &mut queued,
+        &then,
+        counts,
+    )
+    .await;
     let chunks: i64 =
         sqlx::query_scalar("select count(*) from document_chunks where document_id = $1")
             .bind(failing)
@@ -312,7 +283,7 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
 async fn a_message_that_cannot_be_rebased_fails_alone_and_the_others_keep_their_own_changes() {
     let (app, crew, mut blocked, mut queued) = tablets(3).await;
     let by = crew.technician.staff.id.to_string();
-    let commits = app.metric("fieldsync_sync_commits_total").await;
+    let counts = Counts::now(&app).await;
     let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
     // Meanwhile "another instance" compacts the last job into a snapshot this one cannot read,
     // so that message fails while its group is being prepared, after the others were.
@@ -327,26 +298,74 @@ async fn a_message_that_cannot_be_rebased_fails_alone_and_the_others_keep_their_
     .await
     .unwrap();
     locks.rollback().await.unwrap();
-    for (tablet, change) in blocked.iter_mut().zip(&first) {
-        tablet.acknowledged(*change).await;
-    }
     // Each of the others is committed alone with its own changes, and acknowledged.
-    for (tablet, change) in queued[..2].iter_mut().zip(&then) {
+    the_last_fails_alone(
+        &app,
+        &crew,
+        &mut blocked,
+        &first,
+        &mut queued,
+        &then,
+        counts,
+    )
+    .await;
+}
+
+/// After a group of `queued` whose last message cannot be stored: the blocked two and the
+/// other queued ones are acknowledged and stored (history and projection), each in a commit of
+/// its own; the last is closed with 1011 (keep the work, send it again) and nothing of it is
+/// kept.
+async fn the_last_fails_alone(
+    app: &TestApp,
+    crew: &Crew,
+    blocked: &mut [Tablet],
+    first: &[ChangeHash],
+    queued: &mut [Tablet],
+    then: &[ChangeHash],
+    before: Counts,
+) {
+    let (last, others) = queued.split_last_mut().unwrap();
+    for (tablet, change) in blocked.iter_mut().zip(first) {
         tablet.acknowledged(*change).await;
     }
-    for (tablet, change) in queued[..2].iter().zip(&then) {
-        assert!(recorded(&app, tablet, *change).await);
-        assert!(arrived(&app, &crew, tablet).await);
+    for (tablet, change) in others.iter_mut().zip(then) {
+        tablet.acknowledged(*change).await;
     }
-    let (code, reason) = queued[2]
+    let (code, reason) = last
         .peer
         .close_frame(IN_SYNC_LIMIT)
         .await
         .expect("a close frame");
     assert_eq!(code, 1011, "{reason}");
-    assert!(!recorded(&app, &queued[2], then[2]).await);
-    assert_eq!(
-        app.metric("fieldsync_sync_commits_total").await - commits,
-        4.0
+    for (tablet, change) in others.iter().zip(then) {
+        assert!(recorded(app, tablet, *change).await);
+        assert!(arrived(app, crew, tablet).await);
+    }
+    let failed = then[then.len() - 1];
+    assert!(
+        !recorded(app, last, failed).await,
+        "nothing of the failed write is kept"
     );
+    assert!(!arrived(app, crew, last).await);
+    // Message by message: the blocked two and the others of the group, each alone.
+    let alone = (blocked.len() + others.len()) as f64;
+    let after = Counts::now(app).await;
+    assert_eq!(after.commits - before.commits, alone);
+    assert_eq!(after.committed - before.committed, alone);
+}
+
+/// The instance's group-commit counters.
+#[derive(Clone, Copy)]
+struct Counts {
+    commits: f64,
+    committed: f64,
+}
+
+impl Counts {
+    async fn now(app: &TestApp) -> Self {
+        Self {
+            commits: app.metric("fieldsync_sync_commits_total").await,
+            committed: app.metric("fieldsync_sync_committed_messages_total").await,
+        }
+    }
 }

@@ -308,13 +308,7 @@ async fn tablet(
     server: Option<u32>,
 ) -> (Vec<Duration>, Option<(f64, f64)>) {
     let mut peer = Peer::join(&url).await;
-    let mut state = sync::State::new();
-    let mut doc = if create {
-        new_job(&technician)
-    } else {
-        AutoCommit::new()
-    };
-    assert!(peer.settle(!create, id, &mut doc, &mut state).await);
+    let (mut doc, mut state) = open_job(&mut peer, id, &technician, create).await;
     JobDocument::read(&doc).expect("the job is on the tablet");
     let mut latencies = Vec::with_capacity(edits);
     let mut marks = Vec::new();
@@ -324,10 +318,7 @@ async fn tablet(
         {
             marks.push(cpu_seconds_of_tree(pid));
         }
-        let now = EpochMillis(chrono::Utc::now().timestamp_millis());
-        TechnicianActions::new(&mut doc, technician.as_str())
-            .add_work_item(&format!("滤芯 {n}"), 1, now)
-            .unwrap();
+        edit(&mut doc, &technician, n);
         let wanted = doc.get_heads();
         let started = Instant::now();
         let message = doc.sync().generate_sync_message(&mut state).unwrap();
@@ -361,6 +352,32 @@ async fn tablet(
         (marks[1] - marks[0], marks[3] - marks[2])
     });
     (latencies, ends)
+}
+
+/// Job `id` on a tablet, synced with the server: booked by the server (Fieldsync) or, with
+/// `create`, made here as a dispatcher would and sent (the JS server has no booking).
+async fn open_job(
+    peer: &mut Peer,
+    id: DocumentId,
+    technician: &str,
+    create: bool,
+) -> (AutoCommit, sync::State) {
+    let mut state = sync::State::new();
+    let mut doc = if create {
+        new_job(technician)
+    } else {
+        AutoCommit::new()
+    };
+    assert!(peer.settle(!create, id, &mut doc, &mut state).await);
+    (doc, state)
+}
+
+/// The technician's `n`th edit: one work item and its timeline event, one change.
+fn edit(doc: &mut AutoCommit, technician: &str, n: usize) {
+    let now = EpochMillis(chrono::Utc::now().timestamp_millis());
+    TechnicianActions::new(doc, technician)
+        .add_work_item(&format!("滤芯 {n}"), 1, now)
+        .unwrap();
 }
 
 /// A job as a dispatcher books it, for the server that has no booking of its own (JS).
@@ -521,22 +538,13 @@ async fn storm(
                 let mut peer = Peer::join(&url).await;
                 let mut docs = Vec::new();
                 for (id, _) in pair {
-                    let mut state = sync::State::new();
-                    let mut doc = if create {
-                        new_job(&technician)
-                    } else {
-                        AutoCommit::new()
-                    };
-                    assert!(peer.settle(!create, id, &mut doc, &mut state).await);
+                    let (doc, _) = open_job(&mut peer, id, &technician, create).await;
                     docs.push((id, doc));
                 }
                 // A day offline.
                 for (_, doc) in &mut docs {
                     for n in 0..edits {
-                        let now = EpochMillis(chrono::Utc::now().timestamp_millis());
-                        TechnicianActions::new(doc, technician.as_str())
-                            .add_work_item(&format!("滤芯 {n}"), 1, now)
-                            .unwrap();
+                        edit(doc, &technician, n);
                     }
                 }
                 docs

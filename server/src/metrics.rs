@@ -223,12 +223,18 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 
     let cache = app.documents.cache().stats();
     let commits = app.sync_commits.stats();
-    let gauges: [(&str, &str, &str, f64); 14] = [
+    let gauges: [(&str, &str, &str, f64); 15] = [
         (
             "fieldsync_sync_commit_waiting",
             "gauge",
             "Sync messages waiting for a group commit to take them.",
             commits.waiting as f64,
+        ),
+        (
+            "fieldsync_sync_commits_in_flight",
+            "gauge",
+            "Group commits under way (at most two per instance).",
+            commits.committing as f64,
         ),
         (
             "fieldsync_sync_commits_total",

@@ -61,11 +61,13 @@ pub enum Committed {
     Refused(String),
 }
 
-/// Messages waiting for a batch now, and since the instance started the transactions that
+/// Messages waiting for a batch now, groups being committed now, and since the instance started the transactions that
 /// committed synced changes and the messages in them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitStats {
     pub waiting: usize,
+    /// Groups being committed now (at most [`MAX_BATCHES`]).
+    pub committing: usize,
     pub commits: u64,
     pub committed: u64,
 }
@@ -132,6 +134,7 @@ impl GroupCommit {
         let queue = self.queue();
         CommitStats {
             waiting: queue.waiting.len(),
+            committing: queue.batches,
             commits: queue.commits,
             committed: queue.committed,
         }

@@ -117,19 +117,14 @@ async fn queue_behind_locks(
         .await
         .unwrap();
     let mut first = Vec::new();
-    let pool = app.database.pool.clone();
     for (n, tablet) in blocked.iter_mut().enumerate() {
         first.push(tablet.record_arrival(by).await);
-        // One at a time, so each is a group of its own.
-        wait_for("a group commit to wait on a locked row", async || {
-            let waiting: i64 = sqlx::query_scalar(
-                "select count(*) from pg_stat_activity
-                 where datname = current_database() and wait_event_type = 'Lock'",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-            waiting == n as i64 + 1
+        // One at a time, so each is a group of its own: taken from the queue and under way
+        // (it cannot finish: its row is locked).
+        let want = n as f64 + 1.0;
+        wait_for("a group commit to take the message and wait", async || {
+            app.metric("fieldsync_sync_commits_in_flight").await == want
+                && app.metric("fieldsync_sync_commit_waiting").await == 0.0
         })
         .await;
     }

@@ -319,6 +319,9 @@ impl Connection {
                     let _ = fleet::synced(&self.app.db, caller.device_token_id).await;
                 }
             }
+            Ok(Receipt::AskedAgain(reason)) => {
+                tracing::debug!(document = %id, device = %caller.device_token_id, %reason, "asked the peer again for changes");
+            }
             Ok(Receipt::Refused(reason)) => {
                 tracing::info!(document = %id, device = %caller.device_token_id, %reason, "sync message refused");
                 self.flush().await;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use automerge::Patch;
 use sync_protocol::DocumentId;
 use sync_protocol::job::check_patches;
-use sync_protocol::session::{IncomingSync, PeerSession};
+use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal};
 use uuid::Uuid;
 
 use super::commit::{Committed, Done, Pending};
@@ -38,6 +38,9 @@ pub enum Receipt {
     Accepted { new_changes: usize },
     /// Refused whole: nothing of it was persisted; the reason is for the peer.
     Refused(String),
+    /// Incomplete (changes without one they depend on): nothing persisted, and the peer was
+    /// asked for what is missing; not an error for the peer. The reason is for the log.
+    AskedAgain(String),
 }
 
 impl OpenDocument {
@@ -54,9 +57,15 @@ impl OpenDocument {
         let mut candidate = match session.receive_sync(incoming, &current.doc) {
             Ok(candidate) => candidate,
             Err(refusal) => {
-                // Changes that depend on ones we lack (sent out of order, or held by an
-                // instance not yet caught up) are asked for again.
                 session.answer_refusal(incoming.document_id, &refusal);
+                if let SyncRefusal::NotApplied { .. } = refusal {
+                    // Not a refusal of the peer's work: changes came without one they depend
+                    // on (the peer's test of our Bloom filter wrongly said we hold it, about
+                    // one change in a hundred; or they were sent out of order). Our next
+                    // message asks for what we lack by hash; the peer sends it again.
+                    session.sync_document(incoming.document_id, &current.doc);
+                    return Ok(Receipt::AskedAgain(refusal.to_string()));
+                }
                 return Ok(Receipt::Refused(refusal.to_string()));
             }
         };

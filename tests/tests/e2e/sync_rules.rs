@@ -7,6 +7,7 @@ use automerge::{Automerge, AutomergeError, ROOT, ReadDoc, ScalarValue};
 use fieldsync_server::sync::MAX_MESSAGE_BYTES;
 use harness::TestApp;
 use harness::peer::{RawPeer, Received};
+use harness::visit::record_arrival;
 use serde_json::{Value, json};
 use sync_protocol::DocumentId;
 use sync_protocol::job::JobDocument;
@@ -157,6 +158,63 @@ async fn technicians_allowed_work_is_accepted_and_projected() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
+}
+
+/// Changes that arrive without one they depend on are not refused: the sender's test of the
+/// server's Bloom filter wrongly said the server held the first one (about one change in a
+/// hundred does), so it sent only the second. The server stores nothing, sends no `error` (a
+/// tablet would take its work as refused and stop offering it), and asks for the missing change
+/// by hash; the tablet sends it and both are stored.
+#[tokio::test]
+async fn a_change_sent_without_the_one_it_depends_on_is_asked_for_not_refused() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let document_id = job["document_id"].as_str().unwrap();
+    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
+    let mut doc = Automerge::new();
+    let mut state = sync::State::new();
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
+        .await;
+    let stored_before = chunk_count(&app).await;
+    record_arrival(&mut doc, "张伟");
+    let first = doc.get_heads()[0];
+    record_arrival(&mut doc, "李强");
+    let second = doc.get_heads()[0];
+
+    // The message as Automerge made it (its state now counts both as sent), less the first.
+    let mut message = doc.generate_sync_message(&mut state).unwrap();
+    let second_bytes = doc
+        .get_change_by_hash(&second)
+        .expect("our change")
+        .raw_bytes()
+        .to_vec();
+    message.changes = vec![second_bytes].into();
+    message.version = sync::MessageVersion::V1;
+    peer.sync(document_id, message.encode()).await;
+
+    let Received::Sync { data, .. } = peer.recv().await else {
+        panic!("the server answers with a sync message, not an error");
+    };
+    let answer = sync::Message::decode(&data).unwrap();
+    assert_eq!(
+        answer.need,
+        vec![first],
+        "the missing change is asked for by hash"
+    );
+    assert!(!answer.heads.contains(&second), "nothing was stored yet");
+    assert_eq!(chunk_count(&app).await, stored_before);
+
+    doc.receive_sync_message(&mut state, answer).unwrap();
+    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
+        .await;
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from document_changes where hash = any($1)")
+            .bind(vec![first.0.to_vec(), second.0.to_vec()])
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 2, "both changes are stored");
 }
 
 #[tokio::test]

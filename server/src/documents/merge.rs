@@ -25,7 +25,7 @@ pub struct Current {
 impl Current {
     pub(super) fn apply_chunk(&mut self, seq: i64, data: &[u8]) -> Result<(), StoreError> {
         self.memo = None;
-        self.doc.load_incremental(data)?;
+        super::chunk::apply(&mut self.doc, seq, data)?;
         self.last_seq = seq;
         Ok(())
     }

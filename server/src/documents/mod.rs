@@ -4,6 +4,7 @@
 //! anything in memory (and so any sync message) reflects it.
 
 mod cache;
+mod chunk;
 pub mod listener;
 mod merge;
 mod persist;

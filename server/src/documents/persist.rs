@@ -90,6 +90,7 @@ struct LoadRow {
     kind: String,
     snapshot: Vec<u8>,
     chunks: Vec<Vec<u8>>,
+    seqs: Vec<i64>,
     last_seq: i64,
 }
 
@@ -100,6 +101,8 @@ pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StoredDocu
         r#"select d.organisation_id, d.kind, d.snapshot,
                   coalesce(array_agg(c.data order by c.seq) filter (where c.seq is not null),
                            '{}') as chunks,
+                  coalesce(array_agg(c.seq order by c.seq) filter (where c.seq is not null),
+                           '{}') as seqs,
                   coalesce(max(c.seq), d.snapshot_seq) as last_seq
            from documents d
            left join document_chunks c on c.document_id = d.id and c.seq > d.snapshot_seq
@@ -113,8 +116,8 @@ pub async fn load(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<StoredDocu
         return Ok(None);
     };
     let mut doc = Automerge::load(&row.snapshot)?;
-    for chunk in &row.chunks {
-        doc.load_incremental(chunk)?;
+    for (seq, chunk) in row.seqs.iter().zip(&row.chunks) {
+        super::chunk::apply(&mut doc, *seq, chunk)?;
     }
     Ok(Some(StoredDocument {
         id,

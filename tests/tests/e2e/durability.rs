@@ -156,3 +156,89 @@ async fn a_reconnect_already_in_sync_costs_a_couple_of_small_messages() {
     );
     assert!(again.received_bytes < first.received_bytes);
 }
+
+/// A chunk damaged in storage is never taken as empty: a fresh load and an instance catching
+/// up both fail with an error naming the chunk, and nothing is written over it (a compaction of
+/// a copy without its changes would drop them for good).
+#[tokio::test]
+async fn a_damaged_chunk_fails_loudly_and_nothing_is_written_over_it() {
+    use fieldsync_server::documents::{CacheLimits, Documents};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let id: uuid::Uuid = job["id"].as_str().unwrap().parse().unwrap();
+    let reschedule = |base_url: String, day: i64| {
+        let http = app.http.clone();
+        let token = crew.dispatcher.token.clone();
+        async move {
+            let start = chrono::Utc::now() + chrono::Duration::days(day);
+            http.post(format!("{base_url}/api/v1/jobs/{id}/reschedule"))
+                .bearer_auth(token)
+                .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let chunks = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "select count(*), max(seq) from document_chunks where document_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(reschedule(app.base_url.clone(), 1).await, 200);
+    let (_, loaded_seq) = chunks().await;
+    // Another instance's copy, loaded before the next change.
+    let elsewhere = Documents::new(app.database.pool.clone(), CacheLimits::default());
+    elsewhere.get(id).await.unwrap().expect("stored");
+    assert_eq!(reschedule(app.base_url.clone(), 2).await, 200);
+    let (count, damaged) = chunks().await;
+    assert!(damaged > loaded_seq);
+    sqlx::query(
+        "update document_chunks
+            set data = set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 85)
+          where document_id = $1 and seq = $2",
+    )
+    .bind(id)
+    .bind(damaged)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+
+    let caught_up = elsewhere.catch_up(id, Some(damaged)).await;
+    let error = caught_up
+        .expect_err("catching up over a damaged chunk")
+        .to_string();
+    assert!(error.contains(&format!("chunk {damaged}")), "{error}");
+    let copy = elsewhere.get(id).await.unwrap().expect("still cached");
+    assert_eq!(
+        copy.lock().await.last_seq,
+        loaded_seq,
+        "the copy did not claim it"
+    );
+
+    let fresh = Documents::new(app.database.pool.clone(), CacheLimits::default());
+    let error = fresh
+        .get(id)
+        .await
+        .expect_err("loading over a damaged chunk")
+        .to_string();
+    assert!(error.contains(&format!("chunk {damaged}")), "{error}");
+
+    // An instance that has to load the job refuses to write over it.
+    let second = app.another_instance().await;
+    assert_eq!(reschedule(second.base_url.clone(), 3).await, 500);
+    assert_eq!(chunks().await, (count, damaged), "nothing written");
+    let snapshot_seq: i64 = sqlx::query_scalar("select snapshot_seq from documents where id = $1")
+        .bind(id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert!(snapshot_seq < damaged, "no compaction over it");
+}

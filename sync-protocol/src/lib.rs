@@ -8,6 +8,7 @@
 //!
 //! Nothing here does I/O: no async runtime, no database, no HTTP.
 
+pub mod chunk;
 pub mod document_id;
 pub mod index;
 pub mod job;

@@ -7,15 +7,10 @@
 //! applying we require every one of them to be in the document.
 
 use automerge::sync;
-use automerge::{Automerge, Change, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode};
+use automerge::{Automerge, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode};
 
 use super::error::SyncRefusal;
-
-/// Every Automerge storage chunk starts with these bytes.
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-const DOCUMENT_CHUNK: u8 = 0;
-const CHANGE_CHUNK: u8 = 1;
-const COMPRESSED_CHANGE_CHUNK: u8 = 2;
+use crate::chunk::{CHANGE_CHUNK, COMPRESSED_CHANGE_CHUNK, DOCUMENT_CHUNK, change, split};
 
 /// What a sync message carries, read from its chunks.
 #[derive(Debug, Default)]
@@ -52,7 +47,7 @@ pub(super) fn carried(message: &sync::Message) -> Result<Carried, SyncRefusal> {
         let mut rest = item;
         while !rest.is_empty() {
             let (chunk_type, chunk, after) =
-                split_chunk(rest).map_err(|reason| SyncRefusal::MalformedChanges {
+                split(rest).map_err(|reason| SyncRefusal::MalformedChanges {
                     chunk: index,
                     reason,
                 })?;
@@ -62,7 +57,7 @@ pub(super) fn carried(message: &sync::Message) -> Result<Carried, SyncRefusal> {
             };
             match chunk_type {
                 CHANGE_CHUNK | COMPRESSED_CHANGE_CHUNK => {
-                    let change = Change::try_from(chunk).map_err(|e| malformed(&e))?;
+                    let change = change(chunk).map_err(|e| malformed(&e))?;
                     hashes.push(change.hash());
                     deps.extend(change.deps().iter().copied());
                 }
@@ -90,53 +85,9 @@ pub(super) fn count_missing(doc: &Automerge, hashes: &[ChangeHash]) -> usize {
         .count()
 }
 
-/// Splits one chunk off the front: (type, the whole chunk with its header, the rest).
-fn split_chunk(input: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
-    let header = input
-        .get(..9)
-        .ok_or_else(|| "a chunk header is cut short".to_owned())?;
-    if header[..4] != MAGIC {
-        return Err("bytes that are not an Automerge chunk".to_owned());
-    }
-    let chunk_type = header[8];
-    let (length, length_bytes) = read_uleb(&input[9..])?;
-    let body_start = 9 + length_bytes;
-    let end = usize::try_from(length)
-        .ok()
-        .and_then(|n| body_start.checked_add(n))
-        .filter(|end| *end <= input.len())
-        .ok_or_else(|| format!("a chunk declares {length} bytes but fewer remain"))?;
-    Ok((chunk_type, &input[..end], &input[end..]))
-}
-
-/// An unsigned LEB128 number and how many bytes it took.
-fn read_uleb(input: &[u8]) -> Result<(u64, usize), String> {
-    let mut value: u64 = 0;
-    for (i, byte) in input.iter().take(10).enumerate() {
-        let bits = u64::from(byte & 0x7f);
-        let shift = 7 * i as u32;
-        if shift == 63 && bits > 1 {
-            break;
-        }
-        value |= bits << shift;
-        if byte & 0x80 == 0 {
-            return Ok((value, i + 1));
-        }
-    }
-    Err("a chunk length is not a valid LEB128 number".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uleb_lengths() {
-        assert_eq!(read_uleb(&[0x05]), Ok((5, 1)));
-        assert_eq!(read_uleb(&[0xe5, 0x8e, 0x26]), Ok((624_485, 3)));
-        assert!(read_uleb(&[0x80; 11]).is_err());
-        assert!(read_uleb(&[]).is_err());
-    }
 
     #[test]
     fn garbage_after_a_chunk_is_refused() {

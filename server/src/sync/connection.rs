@@ -68,6 +68,8 @@ struct Connection {
     /// A write failed or timed out: the connection is over.
     broken: bool,
     synced_noted: Option<Instant>,
+    /// The device's "last synced" time is to be updated after the next flush.
+    synced_due: bool,
     /// Notices of changes to the documents this peer opened.
     watch: Watch,
 }
@@ -97,6 +99,7 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
         socket,
         broken: false,
         synced_noted: None,
+        synced_due: false,
         watch,
     };
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
@@ -134,6 +137,10 @@ pub async fn run(app: AppState, caller: Caller, socket: WebSocket) {
                 connection.flush().await;
                 if connection.broken {
                     break;
+                }
+                if connection.synced_due {
+                    connection.synced_due = false;
+                    let _ = Box::pin(fleet::synced(&connection.app.db, connection.caller.device_token_id)).await;
                 }
                 match result {
                     Ok(()) => {}
@@ -315,8 +322,9 @@ impl Connection {
                     .synced_noted
                     .is_none_or(|at| at.elapsed() > SYNCED_NOTE_EVERY)
                 {
+                    // Noted once the answer is sent: the acknowledgement does not wait on it.
                     self.synced_noted = Some(Instant::now());
-                    let _ = fleet::synced(&self.app.db, caller.device_token_id).await;
+                    self.synced_due = true;
                 }
             }
             Ok(Receipt::AskedAgain(reason)) => {

@@ -117,14 +117,16 @@ impl JobDocument {
         stored: &(impl AttachmentStore + ?Sized),
         server_time: Option<EpochMillis>,
     ) -> JobEvaluation {
-        let missing = self.missing_conditions(stored);
+        // Once: the summary covers every work item and photo, so it grows with the visit.
+        let summary = self.summary_sha256();
+        let missing = self.missing_conditions(stored, &summary);
         let complete = missing.is_empty();
         JobEvaluation {
             status: self.status(complete),
             complete,
             missing,
-            review_flags: review_flags(self, stored, server_time),
-            summary_sha256: self.summary_sha256(),
+            review_flags: review_flags(self, stored, server_time, &summary),
+            summary_sha256: summary,
             attachments: self.attachment_refs(),
         }
     }
@@ -145,6 +147,7 @@ impl JobDocument {
     fn missing_conditions(
         &self,
         stored: &(impl AttachmentStore + ?Sized),
+        summary: &Sha256Hex,
     ) -> Vec<CompletionCondition> {
         use CompletionCondition as C;
         let visit = &self.visit;
@@ -163,7 +166,7 @@ impl JobDocument {
         }
         match &visit.signature {
             None => missing.push(C::Signed),
-            Some(signature) if signature.summary_sha256 != self.summary_sha256() => {
+            Some(signature) if signature.summary_sha256 != *summary => {
                 missing.push(C::SignatureMatchesContent);
             }
             Some(_) => {}

@@ -77,17 +77,21 @@ pub(crate) fn remembered<'d, D: ReadDoc, T: Clone>(
             .map(|slot| read_one(&slot.map()?))
             .collect();
     };
-    let mut fresh = HashMap::with_capacity(slots.len());
     let mut items = Vec::with_capacity(slots.len());
     for slot in slots {
+        if let Some(item) = kept.get(slot.id()) {
+            items.push(item.clone());
+            continue;
+        }
         let id = slot.id().clone();
-        let item = match kept.remove(&id) {
-            Some(item) => item,
-            None => read_one(&slot.map()?)?,
-        };
-        fresh.insert(id, item.clone());
+        let item = read_one(&slot.map()?)?;
+        kept.insert(id, item.clone());
         items.push(item);
     }
-    *kept = fresh;
+    // Elements no longer in the list (deleted: rare, timelines only grow) are let go, with the
+    // rest: the next read reads the list afresh once.
+    if kept.len() > items.len() {
+        kept.clear();
+    }
     Ok(items)
 }

@@ -67,6 +67,7 @@ pub(crate) fn review_flags(
     job: &JobDocument,
     stored: &(impl AttachmentStore + ?Sized),
     server_time: Option<EpochMillis>,
+    summary: &Sha256Hex,
 ) -> Vec<ReviewFlag> {
     let visit = &job.visit;
     let mut flags = Vec::new();
@@ -98,11 +99,10 @@ pub(crate) fn review_flags(
     }
 
     if let Some(signature) = &visit.signature {
-        let current = job.summary_sha256();
-        if signature.summary_sha256 != current {
+        if signature.summary_sha256 != *summary {
             flags.push(ReviewFlag::SignatureStale {
                 signed: signature.summary_sha256.clone(),
-                current,
+                current: summary.clone(),
             });
         }
         if !stored.is_verified(&signature.image_sha256) {

@@ -173,6 +173,21 @@ impl RawPeer {
         }
     }
 
+    /// A peer joined as `token` that holds document `document_id` as the server has it: the
+    /// peer, its copy and its sync state.
+    pub async fn with_document(
+        base_url: &str,
+        token: &str,
+        document_id: &str,
+    ) -> (Self, Automerge, sync::State) {
+        let mut peer = Self::joined(base_url, token).await;
+        let mut doc = Automerge::new();
+        let mut state = sync::State::new();
+        peer.sync_until_in_sync(document_id, &mut doc, &mut state)
+            .await;
+        (peer, doc, state)
+    }
+
     /// Syncs `doc` with the server until the protocol says both hold the same: the server's
     /// last message announced exactly our heads and we have nothing left to send. Each answer
     /// may take up to [`IN_SYNC_LIMIT`]; silence is never taken for agreement. Returns what

@@ -21,11 +21,8 @@ async fn changes_acknowledged_before_a_kill_9_survive_the_restart() {
     let document_id = job["document_id"].as_str().unwrap();
     let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
 
-    let mut peer = RawPeer::joined(&server.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&server.base_url, &crew.technician.token, document_id).await;
     record_arrival(&mut doc, &crew.technician.staff.id.to_string());
     let ours = doc.get_heads();
     let message = doc.generate_sync_message(&mut state).unwrap();
@@ -69,11 +66,8 @@ async fn an_edit_at_one_instance_reaches_a_peer_connected_to_another() {
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let document_id = job["document_id"].as_str().unwrap();
-    let mut peer = RawPeer::joined(&second.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&second.base_url, &crew.technician.token, document_id).await;
 
     let started = Instant::now();
     let response = app

@@ -38,11 +38,8 @@ async fn a_technicians_change_to_the_appointment_is_refused_and_a_reschedule_rea
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let document_id = job["document_id"].as_str().unwrap();
     let job_id = job["id"].as_str().unwrap();
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&app.base_url, &crew.technician.token, document_id).await;
     let booked = JobDocument::read(&doc).unwrap();
     let (_, before) = app.job(&crew.dispatcher.token, job_id).await;
     let changes_before = chunk_count(&app).await;
@@ -73,11 +70,8 @@ async fn a_technicians_change_to_the_appointment_is_refused_and_a_reschedule_rea
 
     // The dispatcher reschedules; the server pushes it to a connected tablet (a fresh one: the
     // refused change would conflict with the new window in this copy).
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&app.base_url, &crew.technician.token, document_id).await;
     let response = app
         .post(&format!("/api/v1/jobs/{job_id}/reschedule"))
         .bearer_auth(&crew.dispatcher.token)
@@ -122,11 +116,8 @@ async fn technicians_allowed_work_is_accepted_and_projected() {
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let document_id = job["document_id"].as_str().unwrap();
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&app.base_url, &crew.technician.token, document_id).await;
     doc.transact::<_, _, AutomergeError>(|tx| {
         let visit = tx.get(ROOT, "visit")?.expect("visit").1;
         let arrival = tx.put_object(&visit, "arrival", automerge::ObjType::Map)?;
@@ -171,11 +162,8 @@ async fn a_change_sent_without_the_one_it_depends_on_is_asked_for_not_refused() 
     let crew = app.crew("安居家电服务有限公司").await;
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let document_id = job["document_id"].as_str().unwrap();
-    let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-    let mut doc = Automerge::new();
-    let mut state = sync::State::new();
-    peer.sync_until_in_sync(document_id, &mut doc, &mut state)
-        .await;
+    let (mut peer, mut doc, mut state) =
+        RawPeer::with_document(&app.base_url, &crew.technician.token, document_id).await;
     let stored_before = chunk_count(&app).await;
     record_arrival(&mut doc, "张伟");
     let first = doc.get_heads()[0];

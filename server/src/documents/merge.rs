@@ -14,7 +14,9 @@ const COMPACT_AFTER_CHUNKS: i64 = 64;
 /// A document's committed state in memory.
 #[derive(Debug)]
 pub struct Current {
-    pub doc: Automerge,
+    /// Private to the store: every change to it goes through here, which forgets `memo` when
+    /// the change's patches are not known. Read it with [`Current::doc`].
+    pub(super) doc: Automerge,
     /// The last chunk sequence number this copy includes.
     pub last_seq: i64,
     /// The job's last read, for reading it again after the next change from a sync peer
@@ -23,6 +25,11 @@ pub struct Current {
 }
 
 impl Current {
+    /// The document as committed.
+    pub fn doc(&self) -> &Automerge {
+        &self.doc
+    }
+
     pub(super) fn apply_chunk(&mut self, seq: i64, data: &[u8]) -> Result<(), StoreError> {
         self.memo = None;
         super::chunk::apply(&mut self.doc, seq, data)?;

@@ -52,7 +52,7 @@ impl<'s> Edit<'s> {
             .await?
             .ok_or(ApiError::NotFound)?;
         let mut current = document.lock_owned().await;
-        let mut doc = AutoCommit::load(&current.doc.save())
+        let mut doc = AutoCommit::load(&current.doc().save())
             .map_err(|e| ApiError::Internal(e.into()))?
             .with_actor(documents.actor().clone());
         let heads = doc.get_heads();

@@ -54,7 +54,7 @@ impl OpenDocument {
         incoming: &IncomingSync,
     ) -> Result<Receipt, ApiError> {
         let current = self.document.lock_owned().await;
-        let mut candidate = match session.receive_sync(incoming, &current.doc) {
+        let mut candidate = match session.receive_sync(incoming, current.doc()) {
             Ok(candidate) => candidate,
             Err(refusal) => {
                 session.answer_refusal(incoming.document_id, &refusal);
@@ -63,7 +63,7 @@ impl OpenDocument {
                     // on (the peer's test of our Bloom filter wrongly said we hold it, about
                     // one change in a hundred; or they were sent out of order). Our next
                     // message asks for what we lack by hash; the peer sends it again.
-                    session.sync_document(incoming.document_id, &current.doc);
+                    session.sync_document(incoming.document_id, current.doc());
                     return Ok(Receipt::AskedAgain(refusal.to_string()));
                 }
                 return Ok(Receipt::Refused(refusal.to_string()));
@@ -71,7 +71,7 @@ impl OpenDocument {
         };
         if candidate.is_empty() {
             accept(session, candidate)?;
-            session.sync_document(incoming.document_id, &current.doc);
+            session.sync_document(incoming.document_id, current.doc());
             return Ok(Receipt::Accepted { new_changes: 0 });
         }
         if let Err(reason) = self.authorize(candidate.patches()) {
@@ -99,7 +99,7 @@ impl OpenDocument {
         session
             .accept_parts(acceptance)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("accepting a sync message: {e}")))?;
-        session.sync_document(incoming.document_id, &current.doc);
+        session.sync_document(incoming.document_id, current.doc());
         drop(current);
         app.sync_hub.changed(self.document.id);
         Ok(Receipt::Accepted { new_changes })
@@ -108,7 +108,7 @@ impl OpenDocument {
     /// Queues what the peer lacks of this document, if anything.
     pub async fn push(&self, session: &mut PeerSession, id: DocumentId) {
         let current = self.document.lock().await;
-        session.sync_document(id, &current.doc);
+        session.sync_document(id, current.doc());
     }
 
     /// Whether the caller may make the changes whose effect `patches` describe.

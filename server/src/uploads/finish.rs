@@ -57,7 +57,7 @@ pub async fn attach_if_stored(
         .execute(&mut *tx)
         .await?;
     record::mark(&mut *tx, upload, "complete", None).await?;
-    project(&mut tx, metadata.job_id, &current.doc).await?;
+    project(&mut tx, metadata.job_id, current.doc()).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -139,7 +139,7 @@ async fn complete(
             .await?;
             attach(&mut tx, upload.job_id, &upload.sha256, &upload.kind, caller).await?;
             record::mark(&mut *tx, upload.id, "complete", None).await?;
-            project(&mut tx, upload.job_id, &current.doc).await?;
+            project(&mut tx, upload.job_id, current.doc()).await?;
             tx.commit().await?;
             drop(current);
             discard_copies(app, upload).await;

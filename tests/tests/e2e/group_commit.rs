@@ -29,11 +29,8 @@ impl Tablet {
     async fn open(app: &TestApp, crew: &Crew) -> Self {
         let job = app.book(crew, Some(crew.technician.staff.id)).await;
         let document_id = job["document_id"].as_str().unwrap().to_owned();
-        let mut peer = RawPeer::joined(&app.base_url, &crew.technician.token).await;
-        let mut doc = Automerge::new();
-        let mut state = sync::State::new();
-        peer.sync_until_in_sync(&document_id, &mut doc, &mut state)
-            .await;
+        let (peer, doc, state) =
+            RawPeer::with_document(&app.base_url, &crew.technician.token, &document_id).await;
         Self {
             job: job["id"].as_str().unwrap().parse().unwrap(),
             document_id,
@@ -84,20 +81,113 @@ impl Tablet {
     }
 }
 
-/// A server, a crew, two tablets to block commits with and `queued` tablets to queue behind
-/// them, each on a job of its own.
-async fn tablets(queued: usize) -> (TestApp, Crew, Vec<Tablet>, Vec<Tablet>) {
-    let app = TestApp::spawn().await;
-    let crew = app.crew("安居家电服务有限公司").await;
-    let mut blocked = Vec::new();
-    for _ in 0..2 {
-        blocked.push(Tablet::open(&app, &crew).await);
+/// A server, a crew, two tablets to block commits with and tablets to queue behind them, each
+/// on a job of its own.
+struct Scene {
+    app: TestApp,
+    crew: Crew,
+    blocked: Vec<Tablet>,
+    queued: Vec<Tablet>,
+}
+
+/// The arrivals a scene's tablets sent: from the blocked ones, then from the queued ones.
+struct Sent {
+    first: Vec<ChangeHash>,
+    then: Vec<ChangeHash>,
+}
+
+impl Scene {
+    async fn new(queued: usize) -> Self {
+        let app = TestApp::spawn().await;
+        let crew = app.crew("安居家电服务有限公司").await;
+        let mut blocked = Vec::new();
+        for _ in 0..2 {
+            blocked.push(Tablet::open(&app, &crew).await);
+        }
+        let mut waiting = Vec::new();
+        for _ in 0..queued {
+            waiting.push(Tablet::open(&app, &crew).await);
+        }
+        Self {
+            app,
+            crew,
+            blocked,
+            queued: waiting,
+        }
     }
-    let mut waiting = Vec::new();
-    for _ in 0..queued {
-        waiting.push(Tablet::open(&app, &crew).await);
+
+    /// Holds the row locks of the blocked tablets' documents while both group commits of the
+    /// instance take an arrival on them, then sends an arrival from each queued tablet and
+    /// waits until all of them wait for a group commit. Dropping the returned transaction lets
+    /// everything go.
+    async fn queue_behind_locks(&mut self) -> (sqlx::Transaction<'static, sqlx::Postgres>, Sent) {
+        let app = &self.app;
+        let by = self.crew.technician.staff.id.to_string();
+        let mut locks = app.database.pool.begin().await.unwrap();
+        let ids: Vec<Uuid> = self.blocked.iter().map(|t| t.job).collect();
+        sqlx::query("select 1 from documents where id = any($1) for update")
+            .bind(&ids)
+            .execute(&mut *locks)
+            .await
+            .unwrap();
+        let mut first = Vec::new();
+        for (n, tablet) in self.blocked.iter_mut().enumerate() {
+            first.push(tablet.record_arrival(&by).await);
+            // One at a time, so each is a group of its own: taken from the queue and under way
+            // (it cannot finish: its row is locked).
+            let want = n as f64 + 1.0;
+            wait_for("a group commit to take the message and wait", async || {
+                app.metric("fieldsync_sync_commits_in_flight").await == want
+                    && app.metric("fieldsync_sync_commit_waiting").await == 0.0
+            })
+            .await;
+        }
+        let mut then = Vec::new();
+        for tablet in self.queued.iter_mut() {
+            then.push(tablet.record_arrival(&by).await);
+        }
+        let want = self.queued.len() as f64;
+        wait_for("the messages to queue for a group commit", async || {
+            app.metric("fieldsync_sync_commit_waiting").await == want
+        })
+        .await;
+        (locks, Sent { first, then })
     }
-    (app, crew, blocked, waiting)
+
+    /// After a group whose last message cannot be stored: the blocked two and the other queued
+    /// ones are acknowledged and stored (history and projection), each in a commit of its own;
+    /// the last is closed with 1011 (keep the work, send it again) and nothing of it is kept.
+    async fn the_last_fails_alone(&mut self, sent: &Sent, before: Counts) {
+        let (app, crew) = (&self.app, &self.crew);
+        let (last, others) = self.queued.split_last_mut().unwrap();
+        for (tablet, change) in self.blocked.iter_mut().zip(&sent.first) {
+            tablet.acknowledged(*change).await;
+        }
+        for (tablet, change) in others.iter_mut().zip(&sent.then) {
+            tablet.acknowledged(*change).await;
+        }
+        let (code, reason) = last
+            .peer
+            .close_frame(IN_SYNC_LIMIT)
+            .await
+            .expect("a close frame");
+        assert_eq!(code, 1011, "{reason}");
+        for (tablet, change) in others.iter().zip(&sent.then) {
+            assert!(recorded(app, tablet, *change).await);
+            assert!(arrived(app, crew, tablet).await);
+        }
+        let failed = sent.then[sent.then.len() - 1];
+        assert!(
+            !recorded(app, last, failed).await,
+            "nothing of the failed write is kept"
+        );
+        assert!(!arrived(app, crew, last).await);
+        // Message by message: the blocked two and the others of the group, each alone.
+        let alone = (self.blocked.len() + others.len()) as f64;
+        let after = Counts::now(app).await;
+        assert_eq!(after.commits - before.commits, alone);
+        assert_eq!(after.committed - before.committed, alone);
+    }
 }
 
 async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
@@ -106,50 +196,6 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// Holds the row locks of `blocked`'s documents while both group commits of the instance take
-/// an arrival on them, then sends an arrival from each of `queued` and waits until all of them
-/// wait for a group commit. Dropping the returned transaction lets everything go.
-async fn queue_behind_locks(
-    app: &TestApp,
-    blocked: &mut [Tablet],
-    queued: &mut [Tablet],
-    by: &str,
-) -> (
-    sqlx::Transaction<'static, sqlx::Postgres>,
-    Vec<ChangeHash>,
-    Vec<ChangeHash>,
-) {
-    let mut locks = app.database.pool.begin().await.unwrap();
-    let ids: Vec<Uuid> = blocked.iter().map(|t| t.job).collect();
-    sqlx::query("select 1 from documents where id = any($1) for update")
-        .bind(&ids)
-        .execute(&mut *locks)
-        .await
-        .unwrap();
-    let mut first = Vec::new();
-    for (n, tablet) in blocked.iter_mut().enumerate() {
-        first.push(tablet.record_arrival(by).await);
-        // One at a time, so each is a group of its own: taken from the queue and under way
-        // (it cannot finish: its row is locked).
-        let want = n as f64 + 1.0;
-        wait_for("a group commit to take the message and wait", async || {
-            app.metric("fieldsync_sync_commits_in_flight").await == want
-                && app.metric("fieldsync_sync_commit_waiting").await == 0.0
-        })
-        .await;
-    }
-    let mut then = Vec::new();
-    for tablet in queued.iter_mut() {
-        then.push(tablet.record_arrival(by).await);
-    }
-    let want = queued.len() as f64;
-    wait_for("the messages to queue for a group commit", async || {
-        app.metric("fieldsync_sync_commit_waiting").await == want
-    })
-    .await;
-    (locks, first, then)
 }
 
 async fn recorded(app: &TestApp, tablet: &Tablet, change: ChangeHash) -> bool {
@@ -172,13 +218,34 @@ async fn arrived(app: &TestApp, crew: &Crew, tablet: &Tablet) -> bool {
     job["evidence"]["arrived"] == true
 }
 
+/// The instance's group-commit counters.
+#[derive(Clone, Copy)]
+struct Counts {
+    commits: f64,
+    committed: f64,
+}
+
+impl Counts {
+    async fn now(app: &TestApp) -> Self {
+        Self {
+            commits: app.metric("fieldsync_sync_commits_total").await,
+            committed: app.metric("fieldsync_sync_committed_messages_total").await,
+        }
+    }
+}
+
 #[tokio::test]
 async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowledged_after_it() {
-    let (app, crew, mut blocked, mut queued) = tablets(4).await;
-    let by = crew.technician.staff.id.to_string();
-    let before = Counts::now(&app).await;
+    let mut scene = Scene::new(4).await;
+    let before = Counts::now(&scene.app).await;
 
-    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    let (locks, sent) = scene.queue_behind_locks().await;
+    let Scene {
+        app,
+        crew,
+        blocked,
+        queued,
+    } = &mut scene;
     // Nothing queued is acknowledged before its commit.
     for tablet in queued.iter_mut() {
         match tablet.peer.recv_within(Duration::from_millis(200)).await {
@@ -187,28 +254,28 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
         }
     }
     locks.rollback().await.unwrap();
-    for (tablet, change) in blocked.iter_mut().zip(&first) {
+    for (tablet, change) in blocked.iter_mut().zip(&sent.first) {
         tablet.acknowledged(*change).await;
     }
-    for (tablet, change) in queued.iter_mut().zip(&then) {
+    for (tablet, change) in queued.iter_mut().zip(&sent.then) {
         tablet.acknowledged(*change).await;
     }
 
     // The two that waited on the locks, each alone; then the four that queued, together.
-    let after = Counts::now(&app).await;
+    let after = Counts::now(app).await;
     assert_eq!(after.commits - before.commits, 3.0);
     assert_eq!(after.committed - before.committed, 6.0);
-    for (tablet, change) in blocked.iter().zip(&first).chain(queued.iter().zip(&then)) {
+    for (tablet, change) in blocked
+        .iter()
+        .zip(&sent.first)
+        .chain(queued.iter().zip(&sent.then))
+    {
         assert!(
-            recorded(&app, tablet, *change).await,
+            recorded(app, tablet, *change).await,
             "{} kept its history",
             tablet.job
         );
-        assert!(
-            arrived(&app, &crew, tablet).await,
-            "{} projected",
-            tablet.job
-        );
+        assert!(arrived(app, crew, tablet).await, "{} projected", tablet.job);
         let document = harness::peer::fetch_job_document(
             &app.base_url,
             &crew.dispatcher.token,
@@ -229,11 +296,11 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
 
 #[tokio::test]
 async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_stored() {
-    let (app, crew, mut blocked, mut queued) = tablets(3).await;
-    let by = crew.technician.staff.id.to_string();
+    let mut scene = Scene::new(3).await;
+    let app = &scene.app;
     // The database refuses any write to the last job's row (as a full disk or a broken
     // constraint would), which fails the transaction it is part of.
-    let failing = queued[2].job;
+    let failing = scene.queued[2].job;
     sqlx::query(
         "create function refuse_in_test() returns trigger language plpgsql as
          $$ begin raise exception 'this test refuses the write'; end $$",
@@ -249,20 +316,14 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
     .execute(&app.database.pool)
     .await
     .unwrap();
-    let counts = Counts::now(&app).await;
+    let counts = Counts::now(app).await;
 
-    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    let (locks, sent) = scene.queue_behind_locks().await;
     locks.rollback().await.unwrap();
-    the_last_fails_alone(
-        &app,
-        &crew,
-        &mut blocked,
-        &first,
-        &mut queued,
-        &then,
-        counts,
-    )
-    .await;
+    scene.the_last_fails_alone(&sent, counts).await;
+    let Scene {
+        app, crew, queued, ..
+    } = &scene;
     let chunks: i64 =
         sqlx::query_scalar("select count(*) from document_chunks where document_id = $1")
             .bind(failing)
@@ -281,98 +342,29 @@ async fn a_message_whose_write_fails_fails_alone_and_the_rest_of_its_group_is_st
     retry
         .sync_until_in_sync(&queued[2].document_id, &mut doc, &mut sync::State::new())
         .await;
-    assert!(recorded(&app, &queued[2], then[2]).await);
-    assert!(arrived(&app, &crew, &queued[2]).await);
-    assert!(doc.get_change_by_hash(&then[2]).is_some());
+    assert!(recorded(app, &queued[2], sent.then[2]).await);
+    assert!(arrived(app, crew, &queued[2]).await);
+    assert!(doc.get_change_by_hash(&sent.then[2]).is_some());
 }
 
 #[tokio::test]
 async fn a_message_that_cannot_be_rebased_fails_alone_and_the_others_keep_their_own_changes() {
-    let (app, crew, mut blocked, mut queued) = tablets(3).await;
-    let by = crew.technician.staff.id.to_string();
-    let counts = Counts::now(&app).await;
-    let (locks, first, then) = queue_behind_locks(&app, &mut blocked, &mut queued, &by).await;
+    let mut scene = Scene::new(3).await;
+    let counts = Counts::now(&scene.app).await;
+    let (locks, sent) = scene.queue_behind_locks().await;
     // Meanwhile "another instance" compacts the last job into a snapshot this one cannot read,
     // so that message fails while its group is being prepared, after the others were.
-    let damaged = queued[2].job;
+    let damaged = scene.queued[2].job;
     sqlx::query(
         "update documents set snapshot = '\\x00ff'::bytea, snapshot_seq = last_seq + 1,
                 last_seq = last_seq + 1
          where id = $1",
     )
     .bind(damaged)
-    .execute(&app.database.pool)
+    .execute(&scene.app.database.pool)
     .await
     .unwrap();
     locks.rollback().await.unwrap();
     // Each of the others is committed alone with its own changes, and acknowledged.
-    the_last_fails_alone(
-        &app,
-        &crew,
-        &mut blocked,
-        &first,
-        &mut queued,
-        &then,
-        counts,
-    )
-    .await;
-}
-
-/// After a group of `queued` whose last message cannot be stored: the blocked two and the
-/// other queued ones are acknowledged and stored (history and projection), each in a commit of
-/// its own; the last is closed with 1011 (keep the work, send it again) and nothing of it is
-/// kept.
-async fn the_last_fails_alone(
-    app: &TestApp,
-    crew: &Crew,
-    blocked: &mut [Tablet],
-    first: &[ChangeHash],
-    queued: &mut [Tablet],
-    then: &[ChangeHash],
-    before: Counts,
-) {
-    let (last, others) = queued.split_last_mut().unwrap();
-    for (tablet, change) in blocked.iter_mut().zip(first) {
-        tablet.acknowledged(*change).await;
-    }
-    for (tablet, change) in others.iter_mut().zip(then) {
-        tablet.acknowledged(*change).await;
-    }
-    let (code, reason) = last
-        .peer
-        .close_frame(IN_SYNC_LIMIT)
-        .await
-        .expect("a close frame");
-    assert_eq!(code, 1011, "{reason}");
-    for (tablet, change) in others.iter().zip(then) {
-        assert!(recorded(app, tablet, *change).await);
-        assert!(arrived(app, crew, tablet).await);
-    }
-    let failed = then[then.len() - 1];
-    assert!(
-        !recorded(app, last, failed).await,
-        "nothing of the failed write is kept"
-    );
-    assert!(!arrived(app, crew, last).await);
-    // Message by message: the blocked two and the others of the group, each alone.
-    let alone = (blocked.len() + others.len()) as f64;
-    let after = Counts::now(app).await;
-    assert_eq!(after.commits - before.commits, alone);
-    assert_eq!(after.committed - before.committed, alone);
-}
-
-/// The instance's group-commit counters.
-#[derive(Clone, Copy)]
-struct Counts {
-    commits: f64,
-    committed: f64,
-}
-
-impl Counts {
-    async fn now(app: &TestApp) -> Self {
-        Self {
-            commits: app.metric("fieldsync_sync_commits_total").await,
-            committed: app.metric("fieldsync_sync_committed_messages_total").await,
-        }
-    }
+    scene.the_last_fails_alone(&sent, counts).await;
 }

@@ -15,10 +15,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use automerge::{AutoCommit, Automerge};
-use sync_protocol::job::{
-    ComplaintOrigin, CustomerSnapshot, EpochMillis, JobDocument, JobKind, NewJob, ReadMemo,
-    TechnicianActions,
-};
+use sync_protocol::job::{JobDocument, ReadMemo, TechnicianActions};
+
+#[path = "../tests/job_support/mod.rs"]
+mod job_support;
 
 /// Bytes live on the heap now.
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -66,34 +66,13 @@ fn weigh<T>(make: impl FnOnce() -> T) -> (T, isize) {
     (made, LIVE.load(Ordering::Relaxed) - before)
 }
 
-/// A job as booked, then `edits` technician edits, saved as the store keeps it.
+/// A job as booked (the job tests' fixture), then `edits` technician edits, saved as the store
+/// keeps it.
 fn saved_job(edits: usize) -> Vec<u8> {
-    let at = 1_795_600_000_000;
-    let mut doc: AutoCommit = JobDocument::create(&NewJob {
-        kind: JobKind::Repair,
-        number: Some("FS-2026-00042".into()),
-        customer: CustomerSnapshot {
-            id: None,
-            name: "王秀英".into(),
-            phone: Some("13800000000".into()),
-            address: "上海市浦东新区张杨路1588号12楼1203室".into(),
-            tier: None,
-        },
-        complaint_origin: ComplaintOrigin::default(),
-        window_start: EpochMillis(at),
-        window_end: EpochMillis(at + 7_200_000),
-        technician_id: Some("technician-1".into()),
-        created_by: "dispatcher-1".into(),
-        created_at: EpochMillis(at),
-    })
-    .expect("a job");
+    let mut doc: AutoCommit = JobDocument::create(&job_support::new_job()).expect("a job");
     for n in 0..edits {
-        TechnicianActions::new(&mut doc, "technician-1")
-            .add_work_item(
-                &format!("更换滤芯 {n}"),
-                1,
-                EpochMillis(at + n as i64 * 60_000),
-            )
+        TechnicianActions::new(&mut doc, job_support::TECHNICIAN)
+            .add_work_item(&format!("更换滤芯 {n}"), 1, job_support::at(n as i64))
             .expect("an edit");
     }
     doc.save()

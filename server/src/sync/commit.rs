@@ -61,8 +61,8 @@ pub enum Committed {
     Refused(String),
 }
 
-/// Messages waiting for a batch now, groups being committed now, and since the instance started the transactions that
-/// committed synced changes and the messages in them.
+/// Messages waiting for a batch now, groups being committed now, and since the instance
+/// started the transactions that committed synced changes and the messages in them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitStats {
     pub waiting: usize,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use automerge::Patch;
 use sync_protocol::DocumentId;
 use sync_protocol::job::check_patches;
-use sync_protocol::session::{IncomingSync, PeerSession, SyncRefusal};
+use sync_protocol::session::{IncomingSync, PeerSession};
 use uuid::Uuid;
 
 use super::commit::{Committed, Done, Pending};
@@ -57,8 +57,7 @@ impl OpenDocument {
         let mut candidate = match session.receive_sync(incoming, current.doc()) {
             Ok(candidate) => candidate,
             Err(refusal) => {
-                session.answer_refusal(incoming.document_id, &refusal);
-                if let SyncRefusal::NotApplied { .. } = refusal {
+                if session.answer_refusal(incoming.document_id, &refusal) {
                     // Not a refusal of the peer's work: changes came without one they depend
                     // on (the peer's test of our Bloom filter wrongly said we hold it, about
                     // one change in a hundred; or they were sent out of order). Our next

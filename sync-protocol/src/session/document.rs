@@ -202,9 +202,13 @@ impl PeerSession {
     /// the peer, counting the refused changes as delivered, never sends them again, and the two
     /// can exchange empty messages forever. Other refusals need nothing: the message was
     /// broken, and its changes would only come back.
-    pub fn answer_refusal(&mut self, document_id: DocumentId, refusal: &SyncRefusal) {
+    ///
+    /// Returns whether the refusal only asks the peer to send again (`NotApplied`): the peer
+    /// did nothing wrong (a Bloom filter false positive, or changes out of order), so it must
+    /// not be told its work was refused; queue the next message with [`Self::sync_document`].
+    pub fn answer_refusal(&mut self, document_id: DocumentId, refusal: &SyncRefusal) -> bool {
         let SyncRefusal::NotApplied { lacking, .. } = refusal else {
-            return;
+            return false;
         };
         let entry = self
             .documents
@@ -214,6 +218,7 @@ impl PeerSession {
         entry.state.have_responded = false;
         entry.lacking = lacking.clone();
         entry.generation += 1;
+        true
     }
 
     /// Queues the next sync message for this document if Automerge has anything to say. The

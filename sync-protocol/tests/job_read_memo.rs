@@ -102,10 +102,13 @@ proptest! {
             let (merged, patches) = apply_logged(&server, theirs);
             server = merged;
             memo.forget_touched(&patches);
+            let fresh = JobDocument::read(&server).unwrap();
             prop_assert_eq!(
                 JobDocument::read_remembering(&server, &mut memo).unwrap(),
-                JobDocument::read(&server).unwrap()
+                fresh.clone()
             );
+            // It keeps nothing the job no longer has (a deleted work item is let go).
+            prop_assert!(memo.len() <= fresh.timeline.len() + fresh.visit.work_items.len());
             tablet.merge(&mut AutoCommit::load(&server.save()).unwrap()).unwrap();
         }
     }

@@ -1,9 +1,8 @@
 //! Reading a stored chunk: the bytes of whole changes one after another, as `Staged::write_all`
-//! writes them. Read strictly (`sync_protocol::chunk`): every change must read whole and match
-//! its checksum, and every change it depends on must be in the document. Automerge's own `load_incremental` keeps the
-//! changes before a damaged one and drops the rest with only a log line, so a copy could claim
-//! a chunk's sequence number without its changes, and the next compaction (a snapshot of that
-//! copy) would then drop them for good.
+//! writes them. Read strictly: every change whole and matching its checksum
+//! (`sync_protocol::chunk`, where the reason is told), and every change it depends on in the
+//! document. Otherwise a copy could claim a chunk's sequence number without its changes, and
+//! the next compaction (a snapshot of that copy) would drop them for good.
 
 use std::collections::HashSet;
 

@@ -56,7 +56,8 @@ impl ReadMemo {
 
 impl JobDocument {
     /// [`JobDocument::read`], reusing the elements `memo` holds and leaving in it the elements
-    /// of this read (see the module documentation for when a memo is right).
+    /// of this read, or none if some left the lists since (see the module documentation for
+    /// when a memo is right).
     pub fn read_remembering<D: ReadDoc>(
         doc: &D,
         memo: &mut ReadMemo,

@@ -323,10 +323,100 @@ fn each_side_knows_when_the_other_holds_exactly_its_document() {
     assert!(tablet.peer_in_sync(id, &tablet_doc));
 }
 
-/// Delivers everything `from` queued to `to`, which applies it and answers.
+#[test]
+fn a_message_without_changes_is_taken_in_place_and_one_with_changes_is_left_alone() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    let mut server_doc = job("Acme");
+    let heads = server_doc.get_heads();
+
+    // The tablet has nothing yet: its first message carries no changes.
+    assert!(tablet.sync_document(id, &Automerge::new()));
+    let ask = incoming(server.receive(&encode_all(&mut tablet)[0]).expect("frame"));
+    assert_eq!(
+        server.receive_without_changes(&ask, &mut server_doc),
+        Ok(true)
+    );
+    assert_eq!(server_doc.get_heads(), heads, "the document is as it was");
+    // What we learnt of the peer counts: the answer carries the booking.
+    assert!(server.sync_document(id, &server_doc));
+    let WireMessage::Sync(answer) = server.take_outbound().remove(0) else {
+        panic!("a sync message");
+    };
+    let answer = automerge::sync::Message::decode(&answer.data).expect("sync message");
+    assert_eq!(answer.changes.len(), 1);
+
+    // A message with changes is not taken here, and taking nothing spoils no candidate.
+    let mut tablet_doc = server_doc.clone();
+    let mut tx = tablet_doc.transaction();
+    tx.put(automerge::ROOT, "note", "replaced the valve")
+        .expect("put");
+    tx.commit();
+    let edit = IncomingSync {
+        document_id: id,
+        is_request: false,
+        data: message_with_changes(&tablet_doc, &server_doc),
+    };
+    let candidate = server.receive_sync(&edit, &server_doc).expect("applies");
+    let state = server.encoded_sync_state(id);
+    assert_eq!(
+        server.receive_without_changes(&edit, &mut server_doc),
+        Ok(false)
+    );
+    assert_eq!(server_doc.get_heads(), heads);
+    assert_eq!(server.encoded_sync_state(id), state);
+    let accepted = server.accept(candidate).expect("still current");
+    assert_eq!(accepted.new_changes.len(), 1);
+}
+
+#[test]
+fn changes_carried_out_of_order_are_handed_over_in_an_order_they_apply_in() {
+    let id = DocumentId::random();
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    let server_doc = job("Acme");
+    let mut tablet_doc = server_doc.clone();
+    for note in ["arrived", "replaced the valve", "left"] {
+        let mut tx = tablet_doc.transaction();
+        tx.put(automerge::ROOT, "note", note).expect("put");
+        tx.commit();
+    }
+    let in_order = tablet_doc.get_changes(&server_doc.get_heads());
+    let mut message =
+        automerge::sync::Message::decode(&message_with_changes(&tablet_doc, &server_doc))
+            .expect("sync message");
+    message.changes = in_order
+        .iter()
+        .rev()
+        .map(|change| change.raw_bytes().to_vec())
+        .collect::<Vec<_>>()
+        .into();
+    let sync = IncomingSync {
+        document_id: id,
+        is_request: false,
+        data: message.encode(),
+    };
+    let candidate = server.receive_sync(&sync, &server_doc).expect("applies");
+    let handed: Vec<_> = candidate.new_changes().iter().map(|c| c.hash()).collect();
+    let expected: Vec<_> = in_order.iter().map(|c| c.hash()).collect();
+    assert_eq!(handed, expected, "each change after what it depends on");
+    assert_eq!(candidate.document().get_heads(), tablet_doc.get_heads());
+}
+
+/// Delivers everything `from` queued to `to`, which takes a message without changes in place
+/// (as the server does) and applies any other, and answers.
 fn exchange(from: &mut PeerSession, to: &mut PeerSession, to_doc: &mut Automerge, id: DocumentId) {
     for frame in encode_all(from) {
         if let Event::Sync(incoming) = to.receive(&frame).expect("frame") {
+            if to
+                .receive_without_changes(&incoming, to_doc)
+                .expect("receives")
+            {
+                continue;
+            }
             let candidate = to.receive_sync(&incoming, to_doc).expect("applies");
             *to_doc = to.accept(candidate).expect("accepted").document;
         }

@@ -30,6 +30,18 @@ impl Current {
         &self.doc
     }
 
+    /// Lends the document mutably to `receive` for something that must leave it as it is (a
+    /// sync message without changes: Automerge's API takes the document mutably even then).
+    /// Debug builds check the heads did not move.
+    pub fn unchanged<R>(&mut self, receive: impl FnOnce(&mut Automerge) -> R) -> R {
+        #[cfg(debug_assertions)]
+        let heads = self.doc.get_heads();
+        let result = receive(&mut self.doc);
+        #[cfg(debug_assertions)]
+        assert_eq!(heads, self.doc.get_heads(), "a document lent unchanged was changed");
+        result
+    }
+
     pub(super) fn apply_chunk(&mut self, seq: i64, data: &[u8]) -> Result<(), StoreError> {
         self.memo = None;
         super::chunk::apply(&mut self.doc, seq, data)?;

@@ -2,6 +2,7 @@
 //! projection, the timeline from the document, and the history of changes with both clocks.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use automerge::{Automerge, ObjType, ROOT, ReadDoc, Value};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -148,7 +149,7 @@ pub async fn of_customer(
 /// The document's timeline `events`, each with the server time of the change that added it.
 fn timeline(
     doc: &Automerge,
-    events: Vec<TimelineEvent>,
+    events: Vec<Arc<TimelineEvent>>,
     history: &[ChangeRecord],
 ) -> Vec<TimelineEntry> {
     let received: HashMap<&str, DateTime<Utc>> = history
@@ -173,7 +174,7 @@ fn timeline(
                 .as_deref()
                 .and_then(|hash| received.get(hash).copied());
             TimelineEntry {
-                event,
+                event: Arc::unwrap_or_clone(event),
                 received_at,
                 change,
             }

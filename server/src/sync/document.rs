@@ -53,20 +53,19 @@ impl OpenDocument {
         session: &mut PeerSession,
         incoming: &IncomingSync,
     ) -> Result<Receipt, ApiError> {
-        let current = self.document.lock_owned().await;
+        let mut current = self.document.lock_owned().await;
+        // Half of a tablet's messages acknowledge what we sent and carry nothing: no copy.
+        match current.unchanged(|doc| session.receive_without_changes(incoming, doc)) {
+            Ok(true) => {
+                session.sync_document(incoming.document_id, current.doc());
+                return Ok(Receipt::Accepted { new_changes: 0 });
+            }
+            Ok(false) => {}
+            Err(refusal) => return Ok(refuse(session, incoming, current.doc(), &refusal)),
+        }
         let mut candidate = match session.receive_sync(incoming, current.doc()) {
             Ok(candidate) => candidate,
-            Err(refusal) => {
-                if session.answer_refusal(incoming.document_id, &refusal) {
-                    // Not a refusal of the peer's work: changes came without one they depend
-                    // on (the peer's test of our Bloom filter wrongly said we hold it, about
-                    // one change in a hundred; or they were sent out of order). Our next
-                    // message asks for what we lack by hash; the peer sends it again.
-                    session.sync_document(incoming.document_id, current.doc());
-                    return Ok(Receipt::AskedAgain(refusal.to_string()));
-                }
-                return Ok(Receipt::Refused(refusal.to_string()));
-            }
+            Err(refusal) => return Ok(refuse(session, incoming, current.doc(), &refusal)),
         };
         if candidate.is_empty() {
             accept(session, candidate)?;
@@ -132,6 +131,24 @@ impl OpenDocument {
             if violations.len() > 5 { "; …" } else { "" }
         ))
     }
+}
+
+/// What a refused sync message becomes; answers the peer.
+fn refuse(
+    session: &mut PeerSession,
+    incoming: &IncomingSync,
+    doc: &automerge::Automerge,
+    refusal: &sync_protocol::session::SyncRefusal,
+) -> Receipt {
+    if session.answer_refusal(incoming.document_id, refusal) {
+        // Not a refusal of the peer's work: changes came without one they depend on (the
+        // peer's test of our Bloom filter wrongly said we hold it, about one change in a
+        // hundred; or they were sent out of order). Our next message asks for what we lack by
+        // hash; the peer sends it again.
+        session.sync_document(incoming.document_id, doc);
+        return Receipt::AskedAgain(refusal.to_string());
+    }
+    Receipt::Refused(refusal.to_string())
 }
 
 fn accept(

@@ -12,6 +12,7 @@
 //! for every change since.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use automerge::{ObjId, Patch, ReadDoc};
 
@@ -23,8 +24,8 @@ use super::visit::WorkItem;
 /// Elements of a job's growing lists as last read, by object id.
 #[derive(Debug, Clone, Default)]
 pub struct ReadMemo {
-    pub(crate) timeline: HashMap<ObjId, TimelineEvent>,
-    pub(crate) work_items: HashMap<ObjId, WorkItem>,
+    pub(crate) timeline: HashMap<ObjId, Arc<TimelineEvent>>,
+    pub(crate) work_items: HashMap<ObjId, Arc<WorkItem>>,
 }
 
 impl ReadMemo {
@@ -66,27 +67,28 @@ impl JobDocument {
     }
 }
 
-/// Reads a list of maps with `read_one`, reusing (and refilling) `kept` when there is one.
-pub(crate) fn remembered<'d, D: ReadDoc, T: Clone>(
+/// Reads a list of maps with `read_one`, reusing (and refilling) `kept` when there is one. The
+/// read and the memo share the elements: reusing one copies a pointer.
+pub(crate) fn remembered<'d, D: ReadDoc, T>(
     slots: Vec<Slot<'d, D>>,
-    kept: Option<&mut HashMap<ObjId, T>>,
+    kept: Option<&mut HashMap<ObjId, Arc<T>>>,
     read_one: fn(&Node<'d, D>) -> Result<T, JobError>,
-) -> Result<Vec<T>, JobError> {
+) -> Result<Vec<Arc<T>>, JobError> {
     let Some(kept) = kept else {
         return slots
             .into_iter()
-            .map(|slot| read_one(&slot.map()?))
+            .map(|slot| read_one(&slot.map()?).map(Arc::new))
             .collect();
     };
     let mut items = Vec::with_capacity(slots.len());
     for slot in slots {
         if let Some(item) = kept.get(slot.id()) {
-            items.push(item.clone());
+            items.push(Arc::clone(item));
             continue;
         }
         let id = slot.id().clone();
-        let item = read_one(&slot.map()?)?;
-        kept.insert(id, item.clone());
+        let item = Arc::new(read_one(&slot.map()?)?);
+        kept.insert(id, Arc::clone(&item));
         items.push(item);
     }
     // Elements no longer in the list (deleted: rare, timelines only grow) are let go, with the

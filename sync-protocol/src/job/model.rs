@@ -1,6 +1,8 @@
 //! The typed job document: what the dispatcher books and what everyone appends to the timeline.
 //! The technician's evidence lives in [`super::visit`].
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::values::{ConfirmationChannel, CustomerTier, DispatchState, EpochMillis, JobKind};
@@ -21,7 +23,9 @@ pub struct JobDocument {
     pub status: DispatchStatus,
     pub visit: Visit,
     /// Oldest first, in document order (concurrent appends interleave deterministically).
-    pub timeline: Vec<TimelineEvent>,
+    /// Shared with the read memo (see [`super::memo`]): a read after an edit copies pointers,
+    /// not the events.
+    pub timeline: Vec<Arc<TimelineEvent>>,
 }
 
 /// The customer as they were when the job was booked; later directory edits do not rewrite it,

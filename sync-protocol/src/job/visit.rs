@@ -1,6 +1,8 @@
 //! The technician's evidence of the visit: arrival, permissions, work, payment due, signature,
 //! feedback cards, cleanup, departure.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::values::{DebrisDecision, EpochMillis, PaymentMethod, Sha256Hex};
@@ -14,7 +16,8 @@ pub struct Visit {
     pub permissions: Vec<PermissionGrant>,
     /// Free-form notes, co-edited as Automerge Text.
     pub work_notes: String,
-    pub work_items: Vec<WorkItem>,
+    /// Shared with the read memo, as the timeline is.
+    pub work_items: Vec<Arc<WorkItem>>,
     pub payment_due: Option<PaymentDue>,
     pub signature: Option<Signature>,
     pub feedback_cards: Vec<FeedbackCard>,

@@ -1,6 +1,7 @@
 //! Reading `/visit`: the technician's evidence.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use automerge::{ObjId, ReadDoc};
 
@@ -19,7 +20,7 @@ use super::visit::{
 /// `work_items`, when given, holds work items already read (see [`super::memo`]).
 pub(crate) fn read_visit<D: ReadDoc>(
     node: &Node<'_, D>,
-    work_items: Option<&mut HashMap<ObjId, WorkItem>>,
+    work_items: Option<&mut HashMap<ObjId, Arc<WorkItem>>>,
 ) -> Result<Visit, JobError> {
     Ok(Visit {
         arrival: node.opt_map(key::ARRIVAL)?.map(|n| stamp(&n)).transpose()?,

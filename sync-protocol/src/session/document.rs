@@ -95,6 +95,41 @@ pub struct Accepted {
 }
 
 impl PeerSession {
+    /// Receives a message that carries no changes (an acknowledgement, a heads update, a peer
+    /// asking for what it lacks) straight into the session, without the copy of the document
+    /// [`Self::receive_sync`] makes: such a message changes only what we know of the peer.
+    /// Automerge's API takes the document mutably, but the document is left as it was (the sync
+    /// state is read-only while the message is received, so Automerge would not load changes
+    /// even if some were there). Returns `Ok(false)`, with nothing changed, for a message that
+    /// does carry changes: give it to [`Self::receive_sync`].
+    pub fn receive_without_changes(
+        &mut self,
+        incoming: &IncomingSync,
+        document: &mut Automerge,
+    ) -> Result<bool, SyncRefusal> {
+        let message = sync::Message::decode(&incoming.data)
+            .map_err(|e| SyncRefusal::Malformed(e.to_string()))?;
+        if !message.changes.is_empty() {
+            return Ok(false);
+        }
+        let peer_has_document = !message.heads.is_empty();
+        let entry = self
+            .documents
+            .entry(incoming.document_id)
+            .or_insert_with(DocumentState::new);
+        let mut state = entry.state.clone();
+        let read_only = state.read_only;
+        state.read_only = true;
+        document
+            .receive_sync_message(&mut state, message)
+            .map_err(|e| SyncRefusal::Rejected(e.to_string()))?;
+        state.read_only = read_only;
+        entry.state = state;
+        entry.generation += 1;
+        entry.peer_has_document |= peer_has_document;
+        Ok(true)
+    }
+
     /// Applies a peer's sync message to a copy of `document` and checks that it really applied.
     /// Nothing in the session or the document changes until [`Self::accept`].
     pub fn receive_sync(
@@ -124,7 +159,23 @@ impl PeerSession {
                 lacking: carried.lacking(&after),
             });
         }
-        let new_changes = after.get_changes(&before);
+        // The carried changes the document lacked, when their order is one to store them in
+        // (it always is for a well-behaved peer); else Automerge's walk of the history.
+        let new_changes = match carried.new_in_order(document) {
+            Some(new) => {
+                #[cfg(debug_assertions)]
+                {
+                    let sorted = |changes: &[Change]| {
+                        let mut hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+                        hashes.sort();
+                        hashes
+                    };
+                    assert_eq!(sorted(&new), sorted(&after.get_changes(&before)));
+                }
+                new
+            }
+            None => after.get_changes(&before),
+        };
         let patches = if new_changes.is_empty() {
             Vec::new()
         } else {

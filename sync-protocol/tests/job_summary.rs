@@ -93,7 +93,11 @@ fn every_signed_field_changes_the_summary() {
         |j| j.appointment.window_end.0 += 1,
         |j| j.visit.work_notes.push(' '),
         |j| std::sync::Arc::make_mut(&mut j.visit.work_items[0]).quantity = 2,
-        |j| std::sync::Arc::make_mut(&mut j.visit.work_items[0]).description.push('!'),
+        |j| {
+            std::sync::Arc::make_mut(&mut j.visit.work_items[0])
+                .description
+                .push('!')
+        },
         |j| j.visit.work_items.clear(),
         |j| j.visit.payment_due.as_mut().unwrap().amount_minor += 1,
         |j| j.visit.payment_due.as_mut().unwrap().currency = "EUR".into(),

@@ -38,7 +38,11 @@ impl Current {
         let heads = self.doc.get_heads();
         let result = receive(&mut self.doc);
         #[cfg(debug_assertions)]
-        assert_eq!(heads, self.doc.get_heads(), "a document lent unchanged was changed");
+        assert_eq!(
+            heads,
+            self.doc.get_heads(),
+            "a document lent unchanged was changed"
+        );
         result
     }
 

@@ -166,7 +166,8 @@ impl PeerSession {
                 #[cfg(debug_assertions)]
                 {
                     let sorted = |changes: &[Change]| {
-                        let mut hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+                        let mut hashes: Vec<ChangeHash> =
+                            changes.iter().map(Change::hash).collect();
                         hashes.sort();
                         hashes
                     };

@@ -113,6 +113,8 @@ pub struct ServeArgs {
     pub allow_private_webhooks: bool,
     #[command(flatten)]
     pub rates: RateArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// A token `GET /metrics` must be called with (`Authorization: Bearer`); without it the
     /// metrics are open to whoever reaches the server.
     #[arg(long, env = "FIELDSYNC_METRICS_TOKEN", hide_env_values = true)]
@@ -130,6 +132,29 @@ pub struct RateArgs {
     /// How many requests one device may make at once after a quiet spell.
     #[arg(long, env = "FIELDSYNC_RATE_BURST", default_value_t = 300.0, value_parser = positive_rate)]
     pub rate_burst: f64,
+}
+
+/// How many documents one instance keeps in memory, for `serve` and `dev` alike.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CacheArgs {
+    /// Documents kept in memory at most (the jobs being synced, each with its last read:
+    /// about 50 KiB per job at 50 edits, 260 KiB at 300; see docs/BENCHMARKS.md).
+    #[arg(long, env = "FIELDSYNC_DOCUMENT_CACHE", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub document_cache: u32,
+    /// Seconds an unused document stays in memory.
+    #[arg(long, env = "FIELDSYNC_DOCUMENT_CACHE_IDLE_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub document_cache_idle_seconds: u32,
+}
+
+impl CacheArgs {
+    pub fn limits(self) -> crate::documents::CacheLimits {
+        crate::documents::CacheLimits {
+            capacity: self.document_cache as usize,
+            idle: std::time::Duration::from_secs(self.document_cache_idle_seconds.into()),
+        }
+    }
 }
 
 impl RateArgs {
@@ -233,4 +258,6 @@ pub struct DevArgs {
     pub pg_bin_dir: Option<PathBuf>,
     #[command(flatten)]
     pub rates: RateArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }

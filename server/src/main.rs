@@ -75,7 +75,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     tracing::info!(address = %listener.local_addr()?, "fieldsync-server listening");
-    let mut state = AppState::new(db, blobs);
+    let mut state = AppState::new(db.clone(), blobs);
+    state.documents = fieldsync_server::documents::Documents::new(db, args.cache.limits());
     state.webhooks.allow_private_targets = args.allow_private_webhooks;
     if let Some(token) = &args.metrics_token {
         state.metrics = fieldsync_server::metrics::Metrics::guarded(token.expose());

@@ -65,6 +65,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     // A developer's webhook receiver runs on this machine.
     state.webhooks.allow_private_targets = true;
     state.rates = crate::auth::RateLimiter::new(args.rates.settings());
+    state.documents = crate::documents::Documents::new(db.clone(), args.cache.limits());
     let demo = demo::ensure(&state, &dir.join("demo.json"), &base_url).await?;
     banner::print(&demo, &dir, &objects.endpoint());
 

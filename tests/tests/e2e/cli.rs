@@ -116,3 +116,28 @@ async fn help_never_shows_secret_values() {
     assert!(help.contains("--database-url"));
     assert!(!help.contains("hunter2secret") && !help.contains("test-secret-value"));
 }
+
+#[tokio::test]
+async fn a_document_cache_of_nothing_is_refused_naming_the_setting() {
+    for (flag, value) in [
+        ("--document-cache", "0"),
+        ("--document-cache", "lots"),
+        ("--document-cache-idle-seconds", "0"),
+    ] {
+        let mut command = server();
+        with_storage_credentials(&mut command)
+            .env(
+                "DATABASE_URL",
+                "postgres://fieldsync:secret@127.0.0.1:1/fieldsync",
+            )
+            .args(["serve", flag, value]);
+        let output = command.output().await.unwrap();
+        assert!(!output.status.success(), "{flag} {value} is refused");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(value),
+            "names the setting and the value: {stderr}"
+        );
+    }
+}

@@ -20,6 +20,8 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .arg(data_dir)
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // An operator's setting, taken from the environment like every other.
+        .env("FIELDSYNC_DOCUMENT_CACHE", "250")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -107,6 +109,20 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
             .unwrap();
         assert_eq!(response.status(), 200, "the demo job exists");
     }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line == "fieldsync_documents_cache_capacity 250"),
+        "the document cache takes the operator's size"
+    );
 
     interrupt_and_wait(child).await;
     let cluster_dir = data_dir.join("postgres").display().to_string();

@@ -118,6 +118,17 @@ pub fn database_unreachable(error: &sqlx::Error) -> bool {
     }
 }
 
+impl ApiError {
+    /// Whether a stored document turned out damaged (see [`crate::documents::StoreError`]):
+    /// not a failure of the database, and not one a retry gets past.
+    pub fn is_damaged_document(&self) -> bool {
+        matches!(self, ApiError::Internal(error)
+            if error
+                .downcast_ref::<crate::documents::StoreError>()
+                .is_some_and(crate::documents::StoreError::is_damaged))
+    }
+}
+
 impl From<crate::documents::StoreError> for ApiError {
     fn from(error: crate::documents::StoreError) -> Self {
         match error {

@@ -223,7 +223,7 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 
     let cache = app.documents.cache().stats();
     let commits = app.sync_commits.stats();
-    let gauges: [(&str, &str, &str, f64); 15] = [
+    let gauges: [(&str, &str, &str, f64); 16] = [
         (
             "fieldsync_sync_commit_waiting",
             "gauge",
@@ -277,6 +277,13 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
             "counter",
             "Documents evicted from the cache.",
             cache.evictions as f64,
+        ),
+        (
+            "fieldsync_documents_damaged_total",
+            "counter",
+            "Reads of a stored document that found it damaged (per process; the log names the \
+             document and chunk: restore it from a backup).",
+            crate::documents::StoreError::damaged_reads() as f64,
         ),
         (
             "fieldsync_upload_slots_free",

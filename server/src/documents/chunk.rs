@@ -14,7 +14,7 @@ use super::persist::StoreError;
 /// or depends on changes `doc` lacks.
 pub(super) fn apply(doc: &mut Automerge, seq: i64, data: &[u8]) -> Result<(), StoreError> {
     let changes = sync_protocol::chunk::changes(data)
-        .map_err(|e| StoreError::Corrupt(format!("chunk {seq}: {e}")))?;
+        .map_err(|e| StoreError::damaged(format!("chunk {seq}: {e}")))?;
     let inside: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
     let outside: Vec<ChangeHash> = changes
         .iter()
@@ -23,7 +23,7 @@ pub(super) fn apply(doc: &mut Automerge, seq: i64, data: &[u8]) -> Result<(), St
         .collect();
     let lacking = doc.get_missing_deps(&outside);
     if let Some(first) = lacking.first() {
-        return Err(StoreError::Corrupt(format!(
+        return Err(StoreError::damaged(format!(
             "chunk {seq}: its changes depend on {} change(s) the document lacks, first {first}",
             lacking.len()
         )));

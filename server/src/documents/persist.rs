@@ -1,6 +1,8 @@
 //! The SQL of the document store. Functions take an executor so they run on the pool or inside
 //! the merge's transaction.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use automerge::{Automerge, Change};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -31,7 +33,7 @@ impl DocumentKind {
         match text {
             "job" => Ok(DocumentKind::Job),
             "technician_index" => Ok(DocumentKind::TechnicianIndex),
-            other => Err(StoreError::Corrupt(format!(
+            other => Err(StoreError::damaged(format!(
                 "unknown document kind {other}"
             ))),
         }
@@ -49,9 +51,31 @@ pub enum StoreError {
     Apply(String),
 }
 
+/// Reads of stored documents (in this process) that found one damaged.
+static DAMAGED_READS: AtomicU64 = AtomicU64::new(0);
+
+impl StoreError {
+    /// A stored document that cannot be read as it is: counted, for `/metrics`.
+    pub(super) fn damaged(reason: String) -> Self {
+        DAMAGED_READS.fetch_add(1, Ordering::Relaxed);
+        StoreError::Corrupt(reason)
+    }
+
+    /// Whether the document itself is damaged in storage (not the database failing under us):
+    /// retrying will not help until it is restored from a backup.
+    pub fn is_damaged(&self) -> bool {
+        matches!(self, StoreError::Corrupt(_))
+    }
+
+    /// How many reads of stored documents found one damaged since this process started.
+    pub fn damaged_reads() -> u64 {
+        DAMAGED_READS.load(Ordering::Relaxed)
+    }
+}
+
 impl From<automerge::AutomergeError> for StoreError {
     fn from(error: automerge::AutomergeError) -> Self {
-        StoreError::Corrupt(error.to_string())
+        StoreError::damaged(error.to_string())
     }
 }
 

@@ -19,7 +19,9 @@ use automerge::{Automerge, Change, Patch};
 use sync_protocol::job::ReadMemo;
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
-use crate::documents::{Author, Current, DocumentKind, LoadedDocument, Rebased, Staged};
+use crate::documents::{
+    Author, Current, DocumentKind, LoadedDocument, Rebased, Staged, StoreError,
+};
 use crate::error::ApiError;
 use crate::jobs::projection;
 use crate::state::AppState;
@@ -211,14 +213,29 @@ async fn commit_alone(app: &AppState, waiting: Waiting) -> bool {
         Ok(count) => count > 0,
         Err((error, batch)) => {
             for waiting in batch {
+                let copy = copy_of(&error);
                 let done = Done {
                     current: waiting.pending.current,
-                    outcome: Err(ApiError::Internal(anyhow::anyhow!("{error}"))),
+                    outcome: Err(copy),
                 };
                 let _ = waiting.done.send(done);
             }
             false
         }
+    }
+}
+
+/// A copy of `error` for one message (the error is not `Clone`), saying what it says and
+/// keeping whether the document is damaged.
+fn copy_of(error: &ApiError) -> ApiError {
+    let ApiError::Internal(inner) = error else {
+        return ApiError::Internal(anyhow::anyhow!("{error}"));
+    };
+    match inner.downcast_ref::<StoreError>() {
+        Some(StoreError::Corrupt(reason)) => {
+            ApiError::Internal(StoreError::Corrupt(reason.clone()).into())
+        }
+        _ => ApiError::Internal(anyhow::anyhow!("{inner:#}")),
     }
 }
 

@@ -52,6 +52,16 @@ enum Opened {
     Yes,
     No,
     StorageFailed,
+    /// The stored document is damaged: held back, alone (see [`Connection::hold_back`]).
+    Damaged,
+}
+
+/// Why a document could not be had from the store.
+enum Unloaded {
+    /// The database failed under us: the connection closes with 1011 and the peer retries.
+    Storage,
+    /// The stored document is damaged: only this document is held back.
+    Damaged,
 }
 
 struct Connection {
@@ -306,12 +316,20 @@ impl Connection {
                 return Ok(());
             }
             Opened::StorageFailed => return Err(Fatal::Storage),
+            Opened::Damaged => {
+                self.hold_back(id);
+                return Ok(());
+            }
         }
         let caller = self.caller.clone();
         let open = match loaded(&self.app, &self.documents, id).await {
             Ok(Some(open)) => open,
             Ok(None) => return Err(Fatal::Tell("lost document".into())),
-            Err(()) => return Err(Fatal::Storage),
+            Err(Unloaded::Storage) => return Err(Fatal::Storage),
+            Err(Unloaded::Damaged) => {
+                self.hold_back(id);
+                return Ok(());
+            }
         };
         match open
             .receive(&self.app, &caller, &mut self.session, &incoming)
@@ -344,12 +362,31 @@ impl Connection {
                 )
                 .await;
             }
+            Err(e) if e.is_damaged_document() => {
+                tracing::error!(document = %id, error = ?e, "sync failed: the stored document is damaged");
+                self.hold_back(id);
+            }
             Err(e) => {
                 tracing::error!(document = %id, error = %e, "sync failed");
                 return Err(Fatal::Storage);
             }
         }
         Ok(())
+    }
+
+    /// A document damaged in storage is not answered at all, and the connection goes on: the
+    /// peer's other documents sync as usual, and its own copy keeps every change (nothing is
+    /// taken, so nothing is acknowledged). Not `doc-unavailable` (the peer would read "not
+    /// shared with you") and not an `error` (it names no document): the peer's next message
+    /// tries again, and gets through once an operator has restored the document from a backup
+    /// (the log names it, with the damaged chunk; `/metrics` counts it).
+    fn hold_back(&self, id: Uuid) {
+        tracing::error!(
+            document = %id,
+            device = %self.caller.device_token_id,
+            "a synced document is damaged in storage and is held back until restored from a backup; \
+             the device keeps its changes"
+        );
     }
 
     /// Whether the caller may see document `id` (checked on every message: access changes). A
@@ -370,6 +407,10 @@ impl Connection {
         match self.app.documents.get(id).await {
             Ok(Some(_)) => {}
             Ok(None) => return Opened::No,
+            Err(e) if e.is_damaged() => {
+                tracing::error!(document = %id, error = %e, "loading a document failed");
+                return Opened::Damaged;
+            }
             Err(e) => {
                 tracing::warn!(document = %id, error = %e, "loading a document failed");
                 return Opened::StorageFailed;
@@ -426,16 +467,20 @@ async fn loaded(
     app: &AppState,
     documents: &HashMap<Uuid, DocumentAccess>,
     id: Uuid,
-) -> Result<Option<OpenDocument>, ()> {
+) -> Result<Option<OpenDocument>, Unloaded> {
     let Some(access) = documents.get(&id).copied() else {
         return Ok(None);
     };
     match app.documents.get(id).await {
         Ok(Some(document)) => Ok(Some(OpenDocument { document, access })),
         Ok(None) => Ok(None),
+        Err(e) if e.is_damaged() => {
+            tracing::error!(document = %id, error = %e, "loading a document failed");
+            Err(Unloaded::Damaged)
+        }
         Err(e) => {
             tracing::warn!(document = %id, error = %e, "loading a document failed");
-            Err(())
+            Err(Unloaded::Storage)
         }
     }
 }

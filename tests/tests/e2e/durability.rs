@@ -236,3 +236,126 @@ async fn a_damaged_chunk_fails_loudly_and_nothing_is_written_over_it() {
         .unwrap();
     assert!(snapshot_seq < damaged, "no compaction over it");
 }
+
+#[tokio::test]
+async fn a_damaged_job_is_held_back_alone_and_the_tablets_other_jobs_still_sync() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let technician = crew.technician.staff.id.to_string();
+    let healthy = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let damaged = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let healthy_id = healthy["document_id"].as_str().unwrap();
+    let damaged_id = damaged["document_id"].as_str().unwrap();
+    let damaged_uuid: uuid::Uuid = damaged["id"].as_str().unwrap().parse().unwrap();
+
+    // The tablet holds both jobs, then records an arrival on the one about to be damaged.
+    let (mut peer, mut damaged_doc, mut damaged_state) =
+        RawPeer::with_document(&app.base_url, &crew.technician.token, damaged_id).await;
+    let mut healthy_doc = Automerge::new();
+    let mut healthy_state = sync::State::new();
+    peer.sync_until_in_sync(healthy_id, &mut healthy_doc, &mut healthy_state)
+        .await;
+    drop(peer);
+    record_arrival(&mut damaged_doc, &technician);
+
+    // A chunk of it is damaged in storage (the first instance's cached copy hides it; an
+    // instance that has to load the job finds it).
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let status = app
+        .post(&format!(
+            "/api/v1/jobs/{}/reschedule",
+            damaged["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let chunks = || async {
+        sqlx::query_as::<_, (i64, Option<i64>)>(
+            "select count(*), max(seq) from document_chunks where document_id = $1",
+        )
+        .bind(damaged_uuid)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+    };
+    let (count, last) = chunks().await;
+    let last = last.expect("the reschedule is a chunk");
+    sqlx::query(
+        "update document_chunks
+            set data = set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 85)
+          where document_id = $1 and seq = $2",
+    )
+    .bind(damaged_uuid)
+    .bind(last)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let second = app.another_instance().await;
+    let damaged_reads = || async {
+        let text = app
+            .http
+            .get(format!("{}/metrics", second.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix("fieldsync_documents_damaged_total "))
+            .expect("the damaged-read counter")
+            .parse::<f64>()
+            .unwrap()
+    };
+    let reads_before = damaged_reads().await;
+
+    // The tablet sends its arrival on the damaged job, then an arrival on the healthy one, on
+    // one connection to the instance that must load them.
+    let mut peer = RawPeer::joined(&second.base_url, &crew.technician.token).await;
+    let message = damaged_doc
+        .generate_sync_message(&mut damaged_state)
+        .unwrap();
+    peer.sync(damaged_id, message.encode()).await;
+    record_arrival(&mut healthy_doc, &technician);
+    let wanted = healthy_doc.get_heads();
+    let message = healthy_doc
+        .generate_sync_message(&mut healthy_state)
+        .unwrap();
+    peer.sync(healthy_id, message.encode()).await;
+    loop {
+        match peer.recv().await {
+            Received::Sync { document_id, data } => {
+                assert_eq!(document_id, healthy_id, "the damaged job is not answered");
+                let answer = sync::Message::decode(&data).unwrap();
+                let heads = answer.heads.clone();
+                healthy_doc
+                    .receive_sync_message(&mut healthy_state, answer)
+                    .unwrap();
+                if wanted.iter().all(|h| heads.contains(h)) {
+                    break;
+                }
+                if let Some(message) = healthy_doc.generate_sync_message(&mut healthy_state) {
+                    peer.sync(healthy_id, message.encode()).await;
+                }
+            }
+            other => panic!("the healthy job's acknowledgement, not {other:?}"),
+        }
+    }
+    let stored =
+        harness::peer::fetch_job_document(&app.base_url, &crew.dispatcher.token, healthy_id).await;
+    assert!(
+        stored.visit.arrival.is_some(),
+        "the healthy job's arrival is stored"
+    );
+
+    // The damaged job took nothing, its chunks are as they were, and operators can see it.
+    assert_eq!(chunks().await, (count, Some(last)), "nothing written");
+    assert!(damaged_reads().await > reads_before, "counted in /metrics");
+    // The connection is still open: the tablet can keep syncing its healthy job.
+    peer.sync_until_in_sync(healthy_id, &mut healthy_doc, &mut healthy_state)
+        .await;
+}

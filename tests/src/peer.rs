@@ -147,11 +147,24 @@ impl RawPeer {
         }
     }
 
-    /// The close frame's code and reason, skipping messages before it; `None` if the
-    /// connection ended without one (or nothing came within `limit`).
-    pub async fn close_frame(&mut self, limit: Duration) -> Option<(u16, String)> {
+    /// Whether nothing at all (no message, no close) comes within `limit`, pings skipped.
+    pub async fn silent_for(&mut self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let next = tokio::time::timeout(limit, self.socket.next()).await;
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(_) => return false,
+            }
+        }
+    }
+
+    /// The close frame's code and reason, skipping messages before it; `None` if the
+    /// connection ended without one (or none came within `limit`, pings or not).
+    pub async fn close_frame(&mut self, limit: Duration) -> Option<(u16, String)> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
             match next {
                 Ok(Some(Ok(Message::Close(frame)))) => {
                     return frame.map(|f| (u16::from(f.code), f.reason.to_string()));

@@ -18,16 +18,28 @@ pub struct Current {
     /// the change's patches are not known. Read it with [`Current::doc`].
     pub(super) doc: Automerge,
     /// The last chunk sequence number this copy includes.
-    pub last_seq: i64,
+    pub(super) last_seq: i64,
     /// The job's last read, for reading it again after the next change from a sync peer
-    /// (whose patches are known); `None` after any other change.
-    pub memo: Option<ReadMemo>,
+    /// (whose patches are known); `None` after any other change. Set only with the document
+    /// it was read from ([`Staged::apply`]).
+    pub(super) memo: Option<ReadMemo>,
 }
 
 impl Current {
     /// The document as committed.
     pub fn doc(&self) -> &Automerge {
         &self.doc
+    }
+
+    /// The last chunk sequence number this copy includes.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    /// Takes the job's last read, to read it again after a change whose patches the caller
+    /// knows (then [`Staged::apply`] gives it back with the new document).
+    pub fn take_memo(&mut self) -> Option<ReadMemo> {
+        self.memo.take()
     }
 
     /// Lends the document mutably to `receive` for something that must leave it as it is (a
@@ -238,11 +250,11 @@ impl Staged {
     }
 
     /// Makes the committed changes visible in memory. Call only after the commit succeeded.
-    /// The memo of the last read is dropped; a caller that read the new state with one sets it
-    /// again.
-    pub fn apply(self, current: &mut Current) {
+    /// `memo` is what reading [`Staged::after`] left in a memo (the caller's read of the new
+    /// state), or `None`: nothing else may be kept beside the new document.
+    pub fn apply(self, current: &mut Current, memo: Option<ReadMemo>) {
         current.doc = self.after;
         current.last_seq = self.seq;
-        current.memo = None;
+        current.memo = memo;
     }
 }

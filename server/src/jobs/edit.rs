@@ -73,7 +73,7 @@ impl<'s> Edit<'s> {
     pub async fn commit(self) -> Result<(), ApiError> {
         self.tx.commit().await?;
         for (document, mut current, staged) in self.pending {
-            staged.apply(&mut current);
+            staged.apply(&mut current, None);
             self.state.sync_hub.changed(document.id);
         }
         Ok(())

@@ -299,7 +299,7 @@ async fn try_batch(
             }
         };
         // The memo of the last read, unless this read starts over.
-        let mut memo = match pending.current.memo.take() {
+        let mut memo = match pending.current.take_memo() {
             Some(mut memo) if !rebased.replayed => {
                 memo.forget_touched(&pending.patches);
                 memo
@@ -359,10 +359,8 @@ async fn try_batch(
     for ((mut waiting, memo), staged) in kept.into_iter().zip(staged) {
         let new_changes = staged.new_changes;
         let current = &mut waiting.pending.current;
-        staged.apply(current);
-        if waiting.pending.document.kind == DocumentKind::Job {
-            current.memo = Some(memo);
-        }
+        let is_job = waiting.pending.document.kind == DocumentKind::Job;
+        staged.apply(current, is_job.then_some(memo));
         let done = Done {
             current: waiting.pending.current,
             outcome: Ok(Committed::Written { new_changes }),

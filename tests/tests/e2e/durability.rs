@@ -212,7 +212,7 @@ async fn a_damaged_chunk_fails_loudly_and_nothing_is_written_over_it() {
     assert!(error.contains(&format!("chunk {damaged}")), "{error}");
     let copy = elsewhere.get(id).await.unwrap().expect("still cached");
     assert_eq!(
-        copy.lock().await.last_seq,
+        copy.lock().await.last_seq(),
         loaded_seq,
         "the copy did not claim it"
     );

@@ -178,9 +178,7 @@ fn garbage_payloads_are_refused_with_typed_reasons() {
 #[test]
 fn refusing_leaves_document_and_state_as_if_the_message_never_came() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (server, _tablet) = connected();
     let server_doc = job("Acme");
     let mut tablet_doc = server_doc.clone();
     let mut tx = tablet_doc.transaction();
@@ -212,9 +210,7 @@ fn refusing_leaves_document_and_state_as_if_the_message_never_came() {
 #[test]
 fn accepting_hands_over_the_changes_and_a_stale_candidate_is_refused() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, _tablet) = connected();
     let tablet_doc = job("Acme");
     let sync = IncomingSync {
         document_id: id,
@@ -240,9 +236,7 @@ fn accepting_hands_over_the_changes_and_a_stale_candidate_is_refused() {
 #[test]
 fn a_document_we_lack_is_requested_and_a_refused_one_is_unavailable() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, mut tablet) = connected();
     assert!(tablet.sync_document(id, &Automerge::new()));
     let sent = tablet.take_outbound();
     assert!(matches!(&sent[..], [WireMessage::Request(r)] if r.document_id == id));
@@ -265,17 +259,13 @@ fn sync_state_survives_a_reconnect_so_nothing_is_resent() {
     let mut docs = BTreeMap::new();
     docs.insert("server", job("Acme"));
     docs.insert("tablet", Automerge::new());
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, mut tablet) = connected();
     tablet.sync_document(id, &docs["tablet"]);
     settle(id, &mut tablet, &mut server, &mut docs);
     assert_eq!(docs["tablet"].get_heads(), docs["server"].get_heads());
 
     let saved = server.forget_document(id).expect("state");
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, _tablet) = connected();
     server.restore_sync_state(id, &saved).expect("decodes");
     assert!(server.sync_document(id, &docs["server"]));
     let WireMessage::Sync(first) = server.take_outbound().remove(0) else {
@@ -292,9 +282,7 @@ fn sync_state_survives_a_reconnect_so_nothing_is_resent() {
 #[test]
 fn each_side_knows_when_the_other_holds_exactly_its_document() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, mut tablet) = connected();
     let mut tablet_doc = job("Acme");
     let mut server_doc = job("Globex");
     assert!(!tablet.peer_in_sync(id, &tablet_doc), "nothing heard yet");
@@ -326,9 +314,7 @@ fn each_side_knows_when_the_other_holds_exactly_its_document() {
 #[test]
 fn a_message_without_changes_is_taken_in_place_and_one_with_changes_is_left_alone() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (mut server, mut tablet) = connected();
     let mut server_doc = job("Acme");
     let heads = server_doc.get_heads();
 
@@ -374,9 +360,7 @@ fn a_message_without_changes_is_taken_in_place_and_one_with_changes_is_left_alon
 #[test]
 fn changes_carried_out_of_order_are_handed_over_in_an_order_they_apply_in() {
     let id = DocumentId::random();
-    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
-    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
-    handshake(&mut tablet, &mut server);
+    let (server, _tablet) = connected();
     let server_doc = job("Acme");
     let mut tablet_doc = server_doc.clone();
     for note in ["arrived", "replaced the valve", "left"] {
@@ -422,6 +406,14 @@ fn exchange(from: &mut PeerSession, to: &mut PeerSession, to_doc: &mut Automerge
         }
     }
     to.sync_document(id, to_doc);
+}
+
+/// A server and a tablet session that have exchanged `join` and `peer`.
+fn connected() -> (PeerSession, PeerSession) {
+    let mut server = PeerSession::accepting(SessionConfig::new(PeerId::new("server")));
+    let mut tablet = PeerSession::connecting(SessionConfig::new(PeerId::new("tablet")));
+    handshake(&mut tablet, &mut server);
+    (server, tablet)
 }
 
 fn handshake(tablet: &mut PeerSession, server: &mut PeerSession) {

@@ -92,19 +92,7 @@ impl TestApp {
 
     /// A figure of this instance's `GET /metrics` (a series without labels).
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .get("/metrics")
-            .send()
-            .await
-            .expect("GET /metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("{name} in /metrics"))
-            .parse()
-            .expect("a number")
+        metric_at(&self.base_url, name).await
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
@@ -164,4 +152,20 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// A figure of `GET /metrics` of the server at `base_url` (a series without labels, the
+/// metrics open to anyone).
+pub async fn metric_at(base_url: &str, name: &str) -> f64 {
+    let text = reqwest::get(format!("{base_url}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in /metrics"))
+        .parse()
+        .expect("a number")
 }

@@ -109,18 +109,9 @@ async fn dev_mode_seeds_demo_data_once_and_stops_cleanly() {
             .unwrap();
         assert_eq!(response.status(), 200, "the demo job exists");
     }
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics
-            .lines()
-            .any(|line| line == "fieldsync_documents_cache_capacity 250"),
+    assert_eq!(
+        harness::app::metric_at(&base, "fieldsync_documents_cache_capacity").await,
+        250.0,
         "the document cache takes the operator's size"
     );
 

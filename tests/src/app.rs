@@ -90,6 +90,22 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// Flips bits in the middle of chunk `seq` of `document` in storage, as a failing disk
+    /// would; panics unless there is such a chunk.
+    pub async fn damage_chunk(&self, document: uuid::Uuid, seq: i64) {
+        let damaged = sqlx::query(
+            "update document_chunks
+                set data = set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 85)
+              where document_id = $1 and seq = $2",
+        )
+        .bind(document)
+        .bind(seq)
+        .execute(&self.database.pool)
+        .await
+        .expect("damaging a chunk");
+        assert_eq!(damaged.rows_affected(), 1, "chunk {seq} of {document}");
+    }
+
     /// A figure of this instance's `GET /metrics` (a series without labels).
     pub async fn metric(&self, name: &str) -> f64 {
         metric_at(&self.base_url, name).await

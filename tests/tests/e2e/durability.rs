@@ -194,7 +194,7 @@ async fn a_damaged_chunk_fails_loudly_and_nothing_is_written_over_it() {
     assert_eq!(reschedule(app.base_url.clone(), 2).await, 200);
     let (count, damaged) = chunks().await;
     assert!(damaged > loaded_seq);
-    damage_chunk(&app, id, damaged).await;
+    app.damage_chunk(id, damaged).await;
 
     let caught_up = elsewhere.catch_up(id, Some(damaged)).await;
     let error = caught_up
@@ -275,7 +275,7 @@ async fn a_damaged_job_is_held_back_alone_and_the_tablets_other_jobs_still_sync(
     };
     let (count, last) = chunks().await;
     let last = last.expect("the reschedule is a chunk");
-    damage_chunk(&app, damaged_uuid, last).await;
+    app.damage_chunk(damaged_uuid, last).await;
     let second = app.another_instance().await;
     let damaged_reads =
         || harness::app::metric_at(&second.base_url, "fieldsync_documents_damaged_total");
@@ -326,18 +326,4 @@ async fn a_damaged_job_is_held_back_alone_and_the_tablets_other_jobs_still_sync(
     // The connection is still open: the tablet can keep syncing its healthy job.
     peer.sync_until_in_sync(healthy_id, &mut healthy_doc, &mut healthy_state)
         .await;
-}
-
-/// Flips bits in the middle of chunk `seq` of `document`, as a failing disk would.
-async fn damage_chunk(app: &TestApp, document: uuid::Uuid, seq: i64) {
-    sqlx::query(
-        "update document_chunks
-            set data = set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 85)
-          where document_id = $1 and seq = $2",
-    )
-    .bind(document)
-    .bind(seq)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
 }

@@ -1,5 +1,6 @@
 //! The `field` CLI against the real server: a day worked offline, a client killed during sync,
-//! concurrent edits by a technician and a dispatcher, a reassignment with unsent work.
+//! concurrent edits by a technician and a dispatcher, a reassignment with unsent work, a job
+//! damaged in storage.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -720,4 +721,79 @@ async fn a_watching_tablet_syncs_by_itself_when_the_network_returns_and_when_wor
         "{stderr}"
     );
     drop(server);
+}
+
+#[tokio::test]
+async fn a_job_damaged_in_storage_is_held_back_and_the_tablets_other_work_still_arrives() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let kept = app.book_confirmed(&crew).await;
+    let damaged = app.book_confirmed(&crew).await;
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, 0).await;
+    let tablet = Tablet::new();
+    log_in_and_sync(&tablet, &server.base_url, &crew).await;
+    tablet.json(&["arrive", &kept]).await;
+    tablet.json(&["arrive", &damaged]).await;
+
+    // Meanwhile a dispatcher reschedules the job (until a change of it is kept as a chunk, not
+    // compacted into the snapshot), and that chunk is then damaged on disk; the server is
+    // restarted, so it has to read the job from storage.
+    let damaged_id: uuid::Uuid = damaged.parse().unwrap();
+    for day in 1.. {
+        let start = Utc::now() + chrono::Duration::days(day);
+        let rescheduled = app
+            .post(&format!("/api/v1/jobs/{damaged}/reschedule"))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rescheduled.status(), 200);
+        let last: Option<i64> =
+            sqlx::query_scalar("select max(seq) from document_chunks where document_id = $1")
+                .bind(damaged_id)
+                .fetch_one(&app.database.pool)
+                .await
+                .unwrap();
+        if let Some(last) = last {
+            app.damage_chunk(damaged_id, last).await;
+            break;
+        }
+        assert!(day < 5, "a reschedule is kept as a chunk");
+    }
+    let port = server.port;
+    server.kill().await;
+    let server = ServerProcess::start(&app.database.url, &app.objects.config, port).await;
+
+    // The sync ends without it, and says the work stays on the tablet (not "refused", not
+    // "no longer shared with you").
+    let said = tablet.refused(&["sync"]).await;
+    assert!(
+        said.contains("1 changes and 0 files have not reached the office yet")
+            && said.contains("they stay on this tablet"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("refused") && !said.contains("shared"),
+        "{said}"
+    );
+    let status = tablet.json(&["status"]).await;
+    let pending: Vec<&str> = status["pending_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["document_id"].as_str().unwrap())
+        .collect();
+    let damaged_document = sync_protocol::DocumentId::from_uuid(damaged_id).to_string();
+    assert_eq!(pending, vec![damaged_document.as_str()], "{status}");
+    let (_, view) = app.job(&crew.dispatcher.token, &kept).await;
+    assert_eq!(
+        view["evidence"]["arrived"], true,
+        "the other job's work arrived"
+    );
+    let (_, view) = app.job(&crew.dispatcher.token, &damaged).await;
+    assert_eq!(view["evidence"]["arrived"], false);
+    assert!(
+        harness::app::metric_at(&server.base_url, "fieldsync_documents_damaged_total").await >= 1.0
+    );
 }

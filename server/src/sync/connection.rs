@@ -52,16 +52,16 @@ enum Opened {
     Yes,
     No,
     StorageFailed,
-    /// The stored document is damaged: held back, alone (see [`Connection::hold_back`]).
-    Damaged,
+    /// The stored document is damaged (why): held back, alone (see [`Connection::hold_back`]).
+    Damaged(String),
 }
 
 /// Why a document could not be had from the store.
 enum Unloaded {
     /// The database failed under us: the connection closes with 1011 and the peer retries.
     Storage,
-    /// The stored document is damaged: only this document is held back.
-    Damaged,
+    /// The stored document is damaged (why): only this document is held back.
+    Damaged(String),
 }
 
 struct Connection {
@@ -316,8 +316,8 @@ impl Connection {
                 return Ok(());
             }
             Opened::StorageFailed => return Err(Fatal::Storage),
-            Opened::Damaged => {
-                self.hold_back(id);
+            Opened::Damaged(reason) => {
+                self.hold_back(id, &reason);
                 return Ok(());
             }
         }
@@ -326,8 +326,8 @@ impl Connection {
             Ok(Some(open)) => open,
             Ok(None) => return Err(Fatal::Tell("lost document".into())),
             Err(Unloaded::Storage) => return Err(Fatal::Storage),
-            Err(Unloaded::Damaged) => {
-                self.hold_back(id);
+            Err(Unloaded::Damaged(reason)) => {
+                self.hold_back(id, &reason);
                 return Ok(());
             }
         };
@@ -362,10 +362,7 @@ impl Connection {
                 )
                 .await;
             }
-            Err(e) if e.is_damaged_document() => {
-                tracing::error!(document = %id, error = ?e, "sync failed: the stored document is damaged");
-                self.hold_back(id);
-            }
+            Err(e) if e.is_damaged_document() => self.hold_back(id, &format!("{e:?}")),
             Err(e) => {
                 tracing::error!(document = %id, error = %e, "sync failed");
                 return Err(Fatal::Storage);
@@ -380,10 +377,11 @@ impl Connection {
     /// shared with you") and not an `error` (it names no document): the peer's next message
     /// tries again, and gets through once an operator has restored the document from a backup
     /// (the log names it, with the damaged chunk; `/metrics` counts it).
-    fn hold_back(&self, id: Uuid) {
+    fn hold_back(&self, id: Uuid, reason: &str) {
         tracing::error!(
             document = %id,
             device = %self.caller.device_token_id,
+            %reason,
             "a synced document is damaged in storage and is held back until restored from a backup; \
              the device keeps its changes"
         );
@@ -407,10 +405,7 @@ impl Connection {
         match self.app.documents.get(id).await {
             Ok(Some(_)) => {}
             Ok(None) => return Opened::No,
-            Err(e) if e.is_damaged() => {
-                tracing::error!(document = %id, error = %e, "loading a document failed");
-                return Opened::Damaged;
-            }
+            Err(e) if e.is_damaged() => return Opened::Damaged(e.to_string()),
             Err(e) => {
                 tracing::warn!(document = %id, error = %e, "loading a document failed");
                 return Opened::StorageFailed;
@@ -474,10 +469,7 @@ async fn loaded(
     match app.documents.get(id).await {
         Ok(Some(document)) => Ok(Some(OpenDocument { document, access })),
         Ok(None) => Ok(None),
-        Err(e) if e.is_damaged() => {
-            tracing::error!(document = %id, error = %e, "loading a document failed");
-            Err(Unloaded::Damaged)
-        }
+        Err(e) if e.is_damaged() => Err(Unloaded::Damaged(e.to_string())),
         Err(e) => {
             tracing::warn!(document = %id, error = %e, "loading a document failed");
             Err(Unloaded::Storage)
@@ -493,7 +485,11 @@ async fn open_push(
     wire_id: DocumentId,
 ) {
     // A push that cannot load the document waits for the next change or message.
-    if let Ok(Some(open)) = loaded(app, documents, id).await {
-        open.push(session, wire_id).await;
+    match loaded(app, documents, id).await {
+        Ok(Some(open)) => open.push(session, wire_id).await,
+        Ok(None) | Err(Unloaded::Storage) => {}
+        Err(Unloaded::Damaged(reason)) => {
+            tracing::error!(document = %id, %reason, "a document to push is damaged in storage");
+        }
     }
 }

@@ -97,6 +97,19 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// Moves job `id` to a two-hour window from `start`, as the crew's dispatcher, through
+    /// `POST /api/v1/jobs/{id}/reschedule`; panics unless it answers 200.
+    pub async fn reschedule(&self, crew: &Crew, id: &str, start: chrono::DateTime<chrono::Utc>) {
+        let response = self
+            .post(&format!("/api/v1/jobs/{id}/reschedule"))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
+            .send()
+            .await
+            .expect("POST reschedule");
+        assert_eq!(response.status(), 200, "rescheduling answers 200");
+    }
+
     /// `GET /api/v1/jobs/{id}` as `token`: status and body.
     pub async fn job(&self, token: &str, id: &str) -> (u16, Value) {
         let response = self

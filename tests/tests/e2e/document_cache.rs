@@ -71,15 +71,8 @@ async fn compaction_keeps_chunks_bounded_and_the_document_whole() {
     let job = app.book(&crew, Some(crew.technician.staff.id)).await;
     let id = job["id"].as_str().unwrap();
     for day in 0..80 {
-        let start = chrono::Utc::now() + chrono::Duration::days(day);
-        let response = app
-            .post(&format!("/api/v1/jobs/{id}/reschedule"))
-            .bearer_auth(&crew.dispatcher.token)
-            .json(&serde_json::json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        app.reschedule(&crew, id, chrono::Utc::now() + chrono::Duration::days(day))
+            .await;
     }
     let job_id: Uuid = id.parse().unwrap();
     let (snapshot_seq, last_seq): (i64, i64) =
@@ -125,7 +118,6 @@ async fn a_connection_that_opened_many_jobs_does_not_hold_them_in_memory_and_sti
     use automerge::Automerge;
     use automerge::sync;
     use harness::peer::{RawPeer, Received};
-    use serde_json::json;
 
     const OPENED: usize = 12;
     const SMALL: usize = 4;
@@ -163,15 +155,8 @@ async fn a_connection_that_opened_many_jobs_does_not_hold_them_in_memory_and_sti
 
     // A job opened long ago, since evicted, still reaches the connection when it changes.
     let first = jobs[0]["id"].as_str().unwrap();
-    let start = chrono::Utc::now() + chrono::Duration::days(2);
-    let rescheduled = app
-        .post(&format!("/api/v1/jobs/{first}/reschedule"))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rescheduled.status(), 200);
+    app.reschedule(&crew, first, chrono::Utc::now() + chrono::Duration::days(2))
+        .await;
     let wanted = jobs[0]["document_id"].as_str().unwrap().to_owned();
     loop {
         match peer.recv().await {

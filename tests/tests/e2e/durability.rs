@@ -252,18 +252,8 @@ async fn a_damaged_job_is_held_back_alone_and_the_tablets_other_jobs_still_sync(
     // A chunk of it is damaged in storage (the first instance's cached copy hides it; an
     // instance that has to load the job finds it).
     let start = chrono::Utc::now() + chrono::Duration::days(1);
-    let status = app
-        .post(&format!(
-            "/api/v1/jobs/{}/reschedule",
-            damaged["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    app.reschedule(&crew, damaged["id"].as_str().unwrap(), start)
+        .await;
     let chunks = || async {
         sqlx::query_as::<_, (i64, Option<i64>)>(
             "select count(*), max(seq) from document_chunks where document_id = $1",

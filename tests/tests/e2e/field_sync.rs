@@ -312,15 +312,7 @@ async fn technician_and_dispatcher_edits_made_apart_both_survive_the_merge() {
         .json(&["work", &job, "--note", "水管接口渗水，已重新密封。"])
         .await;
     let start = Utc::now() + chrono::Duration::hours(2);
-    let end = start + chrono::Duration::hours(2);
-    let rescheduled = app
-        .post(&format!("/api/v1/jobs/{job}/reschedule"))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"window_start": start, "window_end": end}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rescheduled.status(), 200);
+    app.reschedule(&crew, &job, start).await;
 
     let report = tablet.json(&["sync"]).await;
     assert_eq!(report["pending_changes"], 0, "{report}");
@@ -740,15 +732,8 @@ async fn a_job_damaged_in_storage_is_held_back_and_the_tablets_other_work_still_
     // restarted, so it has to read the job from storage.
     let damaged_id: uuid::Uuid = damaged.parse().unwrap();
     for day in 1.. {
-        let start = Utc::now() + chrono::Duration::days(day);
-        let rescheduled = app
-            .post(&format!("/api/v1/jobs/{damaged}/reschedule"))
-            .bearer_auth(&crew.dispatcher.token)
-            .json(&json!({"window_start": start, "window_end": start + chrono::Duration::hours(2)}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(rescheduled.status(), 200);
+        app.reschedule(&crew, &damaged, Utc::now() + chrono::Duration::days(day))
+            .await;
         let last: Option<i64> =
             sqlx::query_scalar("select max(seq) from document_chunks where document_id = $1")
                 .bind(damaged_id)

@@ -221,14 +221,7 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     let listening = browser.next_json().await;
     assert_eq!(listening["listening"], true);
     let later = chrono::Utc::now() + chrono::Duration::hours(3);
-    let moved = app
-        .post(&format!("/api/v1/jobs/{moved_job}/reschedule"))
-        .bearer_auth(&crew.dispatcher.token)
-        .json(&json!({"window_start": later, "window_end": later + chrono::Duration::hours(2)}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), 200);
+    app.reschedule(&crew, &moved_job, later).await;
     let handed = app
         .post(&format!("/api/v1/jobs/{handed_job}/reassign"))
         .bearer_auth(&crew.dispatcher.token)

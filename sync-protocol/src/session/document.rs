@@ -145,7 +145,6 @@ impl PeerSession {
             Some(known) => (known.state.clone(), known.generation),
             None => (sync::State::new(), 0),
         };
-        let before: Vec<ChangeHash> = document.get_heads();
         let mut after = document.clone();
         let mut log = PatchLog::active();
         after
@@ -171,11 +170,15 @@ impl PeerSession {
                         hashes.sort();
                         hashes
                     };
-                    assert_eq!(sorted(&new), sorted(&after.get_changes(&before)));
+                    assert_eq!(
+                        sorted(&new),
+                        sorted(&after.get_changes(&document.get_heads()))
+                    );
                 }
                 new
             }
-            None => after.get_changes(&before),
+            // `document` is untouched: its heads are the heads before the message.
+            None => after.get_changes(&document.get_heads()),
         };
         let patches = if new_changes.is_empty() {
             Vec::new()

@@ -129,11 +129,7 @@ impl<'d> DispatcherActions<'d> {
 
     /// Refuses changes to a cancelled or archived job.
     fn open_job(&self) -> Result<(), OperationError> {
-        match JobDocument::read(&*self.doc)?.status.state {
-            DispatchState::Open => Ok(()),
-            DispatchState::Cancelled => Err(OperationError::JobClosed("cancelled")),
-            DispatchState::Archived => Err(OperationError::JobClosed("archived")),
-        }
+        super::technician::open(JobDocument::read_status(&*self.doc)?.state)
     }
 }
 

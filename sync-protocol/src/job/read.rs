@@ -27,17 +27,24 @@ impl JobDocument {
         Self::read_with(doc, None)
     }
 
+    /// The job's dispatch status alone, read without the rest of the job (whose timeline and
+    /// work items grow with the visit): what an operation checks before it writes. The schema
+    /// version is checked as a whole read checks it.
+    pub(crate) fn read_status<D: ReadDoc>(doc: &D) -> Result<DispatchStatus, JobError> {
+        let root = Node::root(doc);
+        supported_schema(&root)?;
+        match root.opt_map(root::STATUS)? {
+            Some(node) => read_status(&node),
+            None => Ok(DispatchStatus::default()),
+        }
+    }
+
     pub(crate) fn read_with<D: ReadDoc>(
         doc: &D,
         mut memo: Option<&mut ReadMemo>,
     ) -> Result<JobDocument, JobError> {
         let root = Node::root(doc);
-        let schema_version = root.uint(root::SCHEMA_VERSION)?;
-        if schema_version != schema::SCHEMA_VERSION {
-            return Err(JobError::UnsupportedSchema {
-                found: schema_version,
-            });
-        }
+        let schema_version = supported_schema(&root)?;
         Ok(JobDocument {
             schema_version,
             kind: word(&root.require(root::KIND)?, JobKind::parse, JobKind::ALL)?,
@@ -66,6 +73,16 @@ impl JobDocument {
                 read_event,
             )?,
         })
+    }
+}
+
+/// The document's schema version, when it is the one this code reads.
+fn supported_schema<D: ReadDoc>(root: &Node<'_, D>) -> Result<u64, JobError> {
+    let found = root.uint(root::SCHEMA_VERSION)?;
+    if found == schema::SCHEMA_VERSION {
+        Ok(found)
+    } else {
+        Err(JobError::UnsupportedSchema { found })
     }
 }
 

@@ -42,7 +42,7 @@ impl<'d> TechnicianActions<'d> {
 
     /// Records leaving the site; arrival must be recorded first and be earlier.
     pub fn record_departure(&mut self, at: EpochMillis) -> Result<(), OperationError> {
-        let job = self.open_job()?;
+        let job = self.open_job_read()?;
         match job.visit.arrival {
             Some(arrival) if arrival.at <= at => {}
             _ => return Err(OperationError::DepartureBeforeArrival),
@@ -168,7 +168,7 @@ impl<'d> TechnicianActions<'d> {
         signed_at: EpochMillis,
     ) -> Result<Sha256Hex, OperationError> {
         let (signer, image) = check_signature(capture)?;
-        let summary = self.open_job()?.summary_sha256();
+        let summary = self.open_job_read()?.summary_sha256();
         let me = self.technician_id.as_str();
         let event = TimelineEntry::new(event_kind::SIGNATURE_CAPTURED, me, signed_at, Some(signer));
         change(self.doc, event, |doc| {
@@ -271,13 +271,26 @@ impl<'d> TechnicianActions<'d> {
     }
 
     /// Reads the job and refuses work on a job the dispatcher cancelled or archived.
-    fn open_job(&self) -> Result<JobDocument, OperationError> {
+    /// Refuses work on a cancelled or archived job. Only the status is read: the rest of the
+    /// job grows with the visit, and most operations need none of it.
+    fn open_job(&self) -> Result<(), OperationError> {
+        open(JobDocument::read_status(&*self.doc)?.state)
+    }
+
+    /// [`Self::open_job`], reading the whole job for an operation that needs it.
+    fn open_job_read(&self) -> Result<JobDocument, OperationError> {
         let job = JobDocument::read(&*self.doc)?;
-        match job.status.state {
-            DispatchState::Open => Ok(job),
-            DispatchState::Cancelled => Err(OperationError::JobClosed("cancelled")),
-            DispatchState::Archived => Err(OperationError::JobClosed("archived")),
-        }
+        open(job.status.state)?;
+        Ok(job)
+    }
+}
+
+/// Work is recorded only on a job the dispatcher has not cancelled or archived.
+pub(crate) fn open(state: DispatchState) -> Result<(), OperationError> {
+    match state {
+        DispatchState::Open => Ok(()),
+        DispatchState::Cancelled => Err(OperationError::JobClosed("cancelled")),
+        DispatchState::Archived => Err(OperationError::JobClosed("archived")),
     }
 }
 

@@ -3,7 +3,7 @@
 //! messages come from [`PeerSession::sync_document`].
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{Automerge, Change, ChangeHash, Patch, PatchLog};
+use automerge::{Automerge, Change, Patch, PatchLog};
 
 use super::error::{SessionError, SyncRefusal};
 use super::verify::{carried, count_missing};
@@ -165,7 +165,7 @@ impl PeerSession {
                 #[cfg(debug_assertions)]
                 {
                     let sorted = |changes: &[Change]| {
-                        let mut hashes: Vec<ChangeHash> =
+                        let mut hashes: Vec<automerge::ChangeHash> =
                             changes.iter().map(Change::hash).collect();
                         hashes.sort();
                         hashes

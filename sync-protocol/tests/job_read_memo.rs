@@ -16,7 +16,7 @@ fn edit(doc: &mut AutoCommit, pick: u8, seed: u32) {
     let timeline = obj(doc, &["timeline"]);
     let count = items.as_ref().map_or(0, |list| doc.length(list));
     let nth = |count: usize| (seed as usize) % count.max(1);
-    match pick % 6 {
+    match pick % 9 {
         // Append a work item (and its timeline event), as the tablet does.
         0 | 1 => TechnicianActions::new(doc, TECHNICIAN)
             .add_work_item(&format!("滤芯 {seed}"), 1 + u64::from(seed % 3), at(5))
@@ -43,6 +43,37 @@ fn edit(doc: &mut AutoCommit, pick: u8, seed: u32) {
         }
         // Remove a work item.
         4 if count > 0 => doc.delete(items.as_ref().unwrap(), nth(count)).unwrap(),
+        // Edit outside the two lists: the work notes and the customer's name.
+        6 => {
+            TechnicianActions::new(doc, TECHNICIAN)
+                .add_work_note(&format!("备注 {seed}"), at(6))
+                .unwrap();
+            let customer = obj(doc, &["customer"]);
+            doc.put(&customer, "name", format!("王 {seed}")).unwrap();
+        }
+        // Insert a work item before the others (not an append).
+        7 => {
+            let list = match items {
+                Some(list) => list,
+                None => {
+                    let visit = obj(doc, &["visit"]);
+                    doc.put_object(&visit, "work_items", ObjType::List).unwrap()
+                }
+            };
+            let item = doc.insert_object(&list, 0, ObjType::Map).unwrap();
+            doc.put(&item, "description", format!("先 {seed}")).unwrap();
+            doc.put(&item, "quantity", 1_u64).unwrap();
+        }
+        // Append a work item and, in the same change, edit one read before.
+        8 if count > 0 => {
+            let list = items.unwrap();
+            let item = doc.insert_object(&list, count, ObjType::Map).unwrap();
+            doc.put(&item, "description", format!("后 {seed}")).unwrap();
+            doc.put(&item, "quantity", 2_u64).unwrap();
+            let earlier = doc.get(&list, nth(count)).unwrap().unwrap().1;
+            doc.put(&earlier, "quantity", u64::from(seed % 5) + 3)
+                .unwrap();
+        }
         // Change a timeline event's detail in place.
         _ => {
             let events = doc.length(&timeline);
@@ -67,7 +98,7 @@ fn apply_logged(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn a_remembering_read_equals_a_fresh_read(

@@ -7,6 +7,13 @@
 //! after a change costs one pass over each list's ids plus the elements the change touched,
 //! not a seek into every element.
 //!
+//! It also keeps the whole last read. While every change since only appended elements to those
+//! two lists (a technician's edit: a work item and its timeline event; new elements filled in
+//! as they are inserted), the next read is the last one with the new elements read and
+//! appended, and nothing else of the document is read. Any other patch (an edit anywhere else,
+//! an insert before the end, a delete) drops the last read, and the next read walks the
+//! document as above.
+//!
 //! The memo is only right for the document it was filled from plus the changes whose patches it
 //! was told: the caller starts a fresh one ([`ReadMemo::default`]) whenever it cannot account
 //! for every change since.
@@ -14,18 +21,87 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use automerge::{ObjId, Patch, ReadDoc};
+use automerge::{ObjId, ObjType, Patch, PatchAction, ReadDoc, Value};
 
 use super::error::JobError;
 use super::model::{JobDocument, TimelineEvent};
 use super::reader::{Node, Slot};
 use super::visit::WorkItem;
 
-/// Elements of a job's growing lists as last read, by object id.
+/// Elements of a job's growing lists as last read, by object id, and the last read itself.
 #[derive(Debug, Clone, Default)]
 pub struct ReadMemo {
     pub(crate) timeline: HashMap<ObjId, Arc<TimelineEvent>>,
     pub(crate) work_items: HashMap<ObjId, Arc<WorkItem>>,
+    last: Option<LastRead>,
+}
+
+/// The last read, and the elements appended to its lists since.
+#[derive(Debug, Clone)]
+struct LastRead {
+    job: JobDocument,
+    timeline: Appended,
+    /// `None` while the visit has no list of work items (creating it is not an append).
+    work_items: Option<Appended>,
+}
+
+/// One of the growing lists: its object, how long it was at the last read, and the elements
+/// appended since, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Appended {
+    list: ObjId,
+    read: usize,
+    since: Vec<ObjId>,
+}
+
+impl Appended {
+    pub(crate) fn new(list: ObjId, read: usize) -> Self {
+        Self {
+            list,
+            read,
+            since: Vec::new(),
+        }
+    }
+
+    /// Takes an insert into this list when it appends maps at its end.
+    fn take_insert(&mut self, obj: &ObjId, index: usize, values: &[(&Value<'_>, &ObjId)]) -> bool {
+        if *obj != self.list || index != self.read + self.since.len() {
+            return false;
+        }
+        for (value, id) in values {
+            if !matches!(value, Value::Object(ObjType::Map | ObjType::Table)) {
+                return false;
+            }
+            self.since.push((*id).clone());
+        }
+        true
+    }
+
+    fn contains(&self, obj: &ObjId) -> bool {
+        self.since.contains(obj)
+    }
+}
+
+impl LastRead {
+    /// Follows one patch; false when it did more than append to the two lists.
+    fn follow(&mut self, patch: &Patch) -> bool {
+        // Anything inside an element appended since is read with that element.
+        let inside_new = |obj: &ObjId, this: &Self| {
+            this.timeline.contains(obj) || this.work_items.as_ref().is_some_and(|w| w.contains(obj))
+        };
+        if inside_new(&patch.obj, self) || patch.path.iter().any(|(obj, _)| inside_new(obj, self)) {
+            return true;
+        }
+        let PatchAction::Insert { index, values } = &patch.action else {
+            return false;
+        };
+        let values: Vec<(&Value<'_>, &ObjId)> = values.iter().map(|(v, id, _)| (v, id)).collect();
+        self.timeline.take_insert(&patch.obj, *index, &values)
+            || self
+                .work_items
+                .as_mut()
+                .is_some_and(|items| items.take_insert(&patch.obj, *index, &values))
+    }
 }
 
 impl ReadMemo {
@@ -38,6 +114,73 @@ impl ReadMemo {
                 self.forget(obj);
             }
         }
+        if let Some(last) = &mut self.last
+            && !patches.iter().all(|patch| last.follow(patch))
+        {
+            self.last = None;
+        }
+    }
+
+    /// Keeps `job`, just read from the document, with the two lists as they were in it.
+    pub(crate) fn keep_read(
+        &mut self,
+        job: &JobDocument,
+        timeline: Appended,
+        work_items: Option<Appended>,
+    ) {
+        self.last = Some(LastRead {
+            job: job.clone(),
+            timeline,
+            work_items,
+        });
+    }
+
+    /// The last read with the elements appended since, when only appends happened since.
+    pub(crate) fn read_appended<D: ReadDoc>(
+        &mut self,
+        doc: &D,
+    ) -> Option<Result<JobDocument, JobError>> {
+        let last = self.last.as_mut()?;
+        let mut job = last.job.clone();
+        let appended = (|| {
+            for id in &last.timeline.since {
+                let index = job.timeline.len();
+                let event = Arc::new(super::read::read_event(&Node::element(
+                    doc,
+                    id,
+                    "/timeline",
+                    index,
+                ))?);
+                self.timeline.insert(id.clone(), Arc::clone(&event));
+                job.timeline.push(event);
+            }
+            if let Some(items) = &last.work_items {
+                for id in &items.since {
+                    let index = job.visit.work_items.len();
+                    let item = Arc::new(super::visit_read::work_item(&Node::element(
+                        doc,
+                        id,
+                        "/visit/work_items",
+                        index,
+                    ))?);
+                    self.work_items.insert(id.clone(), Arc::clone(&item));
+                    job.visit.work_items.push(item);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(error) = appended {
+            self.last = None;
+            return Some(Err(error));
+        }
+        last.timeline.read = job.timeline.len();
+        last.timeline.since.clear();
+        if let Some(items) = &mut last.work_items {
+            items.read = job.visit.work_items.len();
+            items.since.clear();
+        }
+        last.job = job.clone();
+        Some(Ok(job))
     }
 
     fn forget(&mut self, obj: &ObjId) {

@@ -1,15 +1,16 @@
 //! Reading a job document into [`JobDocument`]: from saved bytes, an [`automerge::Automerge`]
 //! or an [`automerge::AutoCommit`]. Never panics; every problem is a [`JobError`] with its path.
 
-use automerge::{Automerge, ReadDoc};
+use automerge::{Automerge, ObjId, ReadDoc};
 
 use super::error::JobError;
-use super::memo::{ReadMemo, remembered};
+use super::memo::{Appended, ReadMemo, remembered};
 use super::model::{
     Appointment, AppointmentConfirmation, Assignment, AssignmentRecord, ComplaintOrigin,
     CustomerSnapshot, DispatchStatus, JobDocument, TimelineEvent,
 };
 use super::reader::{Node, Slot};
+use super::schema::visit as visit_key;
 use super::schema::{self, appointment, assignment, complaint, customer, event, root, status};
 use super::values::{ConfirmationChannel, CustomerTier, DispatchState, JobKind, Sha256Hex};
 use super::visit_read::read_visit;
@@ -41,10 +42,41 @@ impl JobDocument {
 
     pub(crate) fn read_with<D: ReadDoc>(
         doc: &D,
+        memo: Option<&mut ReadMemo>,
+    ) -> Result<JobDocument, JobError> {
+        let Some(memo) = memo else {
+            return Self::read_walking(&Node::root(doc), None);
+        };
+        if let Some(read) = memo.read_appended(doc) {
+            return read;
+        }
+        let root = Node::root(doc);
+        let job = Self::read_walking(&root, Some(memo))?;
+        // The lists' objects, for the next read to know an append when it sees one.
+        let list = |node: &Node<'_, D>, key: &str| -> Result<Option<ObjId>, JobError> {
+            Ok(node.get(key)?.map(|slot| slot.id().clone()))
+        };
+        let timeline = list(&root, root::TIMELINE)?;
+        let work_items = match root.opt_map(root::VISIT)? {
+            Some(visit) => list(&visit, visit_key::WORK_ITEMS)?,
+            None => None,
+        };
+        if let Some(timeline) = timeline {
+            memo.keep_read(
+                &job,
+                Appended::new(timeline, job.timeline.len()),
+                work_items.map(|items| Appended::new(items, job.visit.work_items.len())),
+            );
+        }
+        Ok(job)
+    }
+
+    /// Reads every part of the job, the growing lists through `memo` when there is one.
+    fn read_walking<D: ReadDoc>(
+        root: &Node<'_, D>,
         mut memo: Option<&mut ReadMemo>,
     ) -> Result<JobDocument, JobError> {
-        let root = Node::root(doc);
-        let schema_version = supported_schema(&root)?;
+        let schema_version = supported_schema(root)?;
         Ok(JobDocument {
             schema_version,
             kind: word(&root.require(root::KIND)?, JobKind::parse, JobKind::ALL)?,
@@ -179,7 +211,7 @@ fn read_status<D: ReadDoc>(node: &Node<'_, D>) -> Result<DispatchStatus, JobErro
     })
 }
 
-fn read_event<D: ReadDoc>(node: &Node<'_, D>) -> Result<TimelineEvent, JobError> {
+pub(crate) fn read_event<D: ReadDoc>(node: &Node<'_, D>) -> Result<TimelineEvent, JobError> {
     Ok(TimelineEvent {
         kind: node.string(event::KIND)?,
         actor: node.string(event::ACTOR)?,

@@ -75,6 +75,11 @@ impl<'d, D: ReadDoc> Node<'d, D> {
         Self::new(doc, automerge::ROOT, Rc::from(""))
     }
 
+    /// The map that is element `index` of the list at `list_path`, known by its object id.
+    pub(crate) fn element(doc: &'d D, obj: &ObjId, list_path: &str, index: usize) -> Self {
+        Self::new(doc, obj.clone(), format!("{list_path}/{index}").into())
+    }
+
     fn new(doc: &'d D, obj: ObjId, path: Rc<str>) -> Self {
         Self {
             doc,

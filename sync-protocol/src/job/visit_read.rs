@@ -80,7 +80,7 @@ fn permission<D: ReadDoc>(node: &Node<'_, D>) -> Result<PermissionGrant, JobErro
     })
 }
 
-fn work_item<D: ReadDoc>(node: &Node<'_, D>) -> Result<WorkItem, JobError> {
+pub(crate) fn work_item<D: ReadDoc>(node: &Node<'_, D>) -> Result<WorkItem, JobError> {
     Ok(WorkItem {
         description: node.string(key::DESCRIPTION)?,
         quantity: node.opt_uint(key::QUANTITY)?.unwrap_or(1),

@@ -53,6 +53,26 @@ fn lengths_count_utf8_bytes_and_absent_fields_are_a_dash() {
 }
 
 #[test]
+fn the_hash_is_the_hash_of_the_summary_bytes_however_long_the_visit() {
+    let mut doc = complete_job();
+    for n in 0..12 {
+        TechnicianActions::new(&mut doc, TECHNICIAN)
+            .add_work_item(&format!("滤芯 {n}"), n + 1, at(10 + n as i64))
+            .unwrap();
+    }
+    let job = JobDocument::read(&doc).unwrap();
+    let bytes = job.canonical_summary();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains("work_items.count 2:13\n"));
+    assert!(text.contains("work_items.12.description 9:滤芯 11\n"));
+    assert!(text.contains("work_items.12.quantity 2:12\n"));
+    assert_eq!(
+        job.summary_sha256(),
+        sync_protocol::job::Sha256Hex::digest(&bytes)
+    );
+}
+
+#[test]
 fn the_summary_is_the_same_after_a_save_load_round_trip_and_a_merge() {
     let mut doc = complete_job();
     let direct = JobDocument::read(&doc).unwrap().summary_sha256();

@@ -34,7 +34,10 @@ const HEADER: &[u8] = b"fieldsync-job-summary 1\n";
 impl JobDocument {
     /// The canonical summary bytes described in [`self`](crate::job::summary).
     pub fn canonical_summary(&self) -> Vec<u8> {
-        let mut out = Summary(HEADER.to_vec());
+        // About 80 bytes per work item or permission, most of the summary.
+        let elements = self.visit.work_items.len() + self.visit.permissions.len();
+        let mut out = Summary(Vec::with_capacity(512 + 80 * elements));
+        out.0.extend_from_slice(HEADER);
         out.field("kind", Some(self.kind.as_str()));
         out.field("customer.name", Some(&self.customer.name));
         out.field("customer.phone", self.customer.phone.as_deref());
@@ -46,14 +49,8 @@ impl JobDocument {
         out.field("work_notes", Some(&visit.work_notes));
         out.count("work_items.count", visit.work_items.len());
         for (i, item) in visit.work_items.iter().enumerate() {
-            out.field(
-                &format!("work_items.{i}.description"),
-                Some(&item.description),
-            );
-            out.field(
-                &format!("work_items.{i}.quantity"),
-                Some(&item.quantity.to_string()),
-            );
+            out.element_field("work_items", i, "description", Some(&item.description));
+            out.element_number("work_items", i, "quantity", item.quantity);
         }
         match &visit.payment_due {
             None => out.field("payment_due", None),
@@ -70,12 +67,9 @@ impl JobDocument {
         }
         out.count("permissions.count", visit.permissions.len());
         for (i, grant) in visit.permissions.iter().enumerate() {
-            out.field(&format!("permissions.{i}.item"), Some(&grant.item));
-            out.field(
-                &format!("permissions.{i}.granted_by"),
-                Some(&grant.granted_by),
-            );
-            out.number(&format!("permissions.{i}.at"), grant.at.0);
+            out.element_field("permissions", i, "item", Some(&grant.item));
+            out.element_field("permissions", i, "granted_by", Some(&grant.granted_by));
+            out.element_number("permissions", i, "at", grant.at.0);
         }
         out.0
     }
@@ -92,16 +86,50 @@ struct Summary(Vec<u8>);
 impl Summary {
     fn field(&mut self, name: &str, value: Option<&str>) {
         self.0.extend_from_slice(name.as_bytes());
+        self.value(value);
+    }
+
+    /// A field of element `index` of `list`: `<list>.<index>.<name>`. Written piece by piece:
+    /// a visit's work items make most of the summary, and the server writes it for every edit
+    /// it projects.
+    fn element_field(&mut self, list: &str, index: usize, name: &str, value: Option<&str>) {
+        self.0.extend_from_slice(list.as_bytes());
+        self.0.push(b'.');
+        self.decimal(index as u64);
+        self.0.push(b'.');
+        self.0.extend_from_slice(name.as_bytes());
+        self.value(value);
+    }
+
+    fn element_number(&mut self, list: &str, index: usize, name: &str, value: impl Into<i128>) {
+        let value = value.into();
+        match u64::try_from(value) {
+            Ok(n) => {
+                let mut digits = [0_u8; 20];
+                let text = decimal(n, &mut digits);
+                self.element_field(list, index, name, Some(text));
+            }
+            Err(_) => self.element_field(list, index, name, Some(&value.to_string())),
+        }
+    }
+
+    /// ` <len>:<text>` or ` -`, and the line's end.
+    fn value(&mut self, value: Option<&str>) {
         self.0.push(b' ');
         match value {
             None => self.0.push(b'-'),
             Some(text) => {
-                self.0.extend_from_slice(text.len().to_string().as_bytes());
+                self.decimal(text.len() as u64);
                 self.0.push(b':');
                 self.0.extend_from_slice(text.as_bytes());
             }
         }
         self.0.push(b'\n');
+    }
+
+    fn decimal(&mut self, n: u64) {
+        let mut digits = [0_u8; 20];
+        self.0.extend_from_slice(decimal(n, &mut digits).as_bytes());
     }
 
     fn number(&mut self, name: &str, value: i64) {
@@ -111,4 +139,19 @@ impl Summary {
     fn count(&mut self, name: &str, value: usize) {
         self.field(name, Some(&value.to_string()));
     }
+}
+
+/// `n` in decimal digits, written into `digits` without an allocation.
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&digits[start..]).unwrap_or("0")
 }

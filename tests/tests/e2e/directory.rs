@@ -173,19 +173,29 @@ async fn the_fleet_view_shows_each_devices_last_connection_sync_and_reported_wor
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let fleet: Vec<Value> = app
-        .get("/api/v1/fleet")
-        .bearer_auth(&crew.dispatcher.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tablet = fleet
-        .iter()
-        .find(|d| d["device_token_id"] == crew.technician.token_id.to_string())
-        .expect("the tablet is listed");
+    // The sync is noted after the tablet has its answer (an acknowledgement does not wait for
+    // the note), so the view may show it a moment later: read until it does, within a limit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (fleet, tablet) = loop {
+        let fleet: Vec<Value> = app
+            .get("/api/v1/fleet")
+            .bearer_auth(&crew.dispatcher.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let tablet = fleet
+            .iter()
+            .find(|d| d["device_token_id"] == crew.technician.token_id.to_string())
+            .expect("the tablet is listed")
+            .clone();
+        if tablet["last_synced_at"].is_string() || std::time::Instant::now() > deadline {
+            break (fleet, tablet);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(tablet["protocol"], "automerge-repo/1");
     assert_eq!(tablet["peer_id"], peer.peer_id);
     assert!(tablet["last_connected_at"].is_string());

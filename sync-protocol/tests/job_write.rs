@@ -4,6 +4,8 @@
 
 mod job_support;
 
+use automerge::transaction::Transactable;
+use automerge::{ROOT, ReadDoc};
 use job_support::*;
 use sync_protocol::job::{
     ConfirmationChannel, DebrisDecision, DispatchState, DispatcherActions, EpochMillis,
@@ -252,6 +254,48 @@ fn a_cancelled_job_refuses_more_work() {
         JobDocument::read(&doc).unwrap().status.state,
         DispatchState::Archived
     );
+}
+
+#[test]
+fn an_operation_checks_the_status_and_schema_and_writes_nothing_when_refused() {
+    // Archived: refused, whatever the rest of the job holds.
+    let mut doc = confirmed_job();
+    TechnicianActions::new(&mut doc, TECHNICIAN)
+        .add_work_item("滤芯", 1, at(5))
+        .unwrap();
+    DispatcherActions::new(&mut doc, DISPATCHER)
+        .archive(at(60))
+        .unwrap();
+    let heads = doc.get_heads();
+    assert_eq!(
+        TechnicianActions::new(&mut doc, TECHNICIAN).add_work_item("另一个", 1, at(70)),
+        Err(OperationError::JobClosed("archived"))
+    );
+    assert_eq!(doc.get_heads(), heads, "nothing written");
+
+    // A status this code does not know, or a newer schema: the document cannot be read.
+    for (obj, key, value) in [("status", "state", "paused"), ("", "schema_version", "")] {
+        let mut doc = confirmed_job();
+        if obj.is_empty() {
+            doc.put(ROOT, key, 2_u64).unwrap();
+        } else {
+            let status = match doc.get(ROOT, obj).unwrap() {
+                Some((_, id)) => id,
+                None => doc.put_object(ROOT, obj, automerge::ObjType::Map).unwrap(),
+            };
+            doc.put(&status, key, value).unwrap();
+        }
+        doc.commit();
+        let heads = doc.get_heads();
+        let refused = TechnicianActions::new(&mut doc, TECHNICIAN)
+            .add_work_item("滤芯", 1, at(5))
+            .unwrap_err();
+        assert!(
+            matches!(refused, OperationError::Document(_)),
+            "{key}: {refused:?}"
+        );
+        assert_eq!(doc.get_heads(), heads, "{key}: nothing written");
+    }
 }
 
 #[test]

@@ -143,7 +143,7 @@ fn unassigned_workers(job: &JobDocument) -> impl Iterator<Item = ReviewFlag> + '
     let current = job.assignment.technician_id.as_deref();
     visit_authors(job)
         .into_iter()
-        .filter(move |author| Some(author.as_str()) != current)
+        .filter(move |author| Some(*author) != current)
         .map(|technician_id| {
             let previously_assigned = job
                 .assignment
@@ -151,30 +151,32 @@ fn unassigned_workers(job: &JobDocument) -> impl Iterator<Item = ReviewFlag> + '
                 .iter()
                 .any(|record| record.technician_id == technician_id);
             ReviewFlag::WorkByUnassignedTechnician {
-                technician_id,
+                technician_id: technician_id.to_owned(),
                 previously_assigned,
             }
         })
 }
 
-/// Everyone named as author of visit evidence or of a visit timeline event.
-fn visit_authors(job: &JobDocument) -> BTreeSet<String> {
+/// Everyone named as author of visit evidence or of a visit timeline event. Borrowed: the
+/// timeline grows with the visit and is walked for every evaluation, so names are copied only
+/// for the flags raised.
+fn visit_authors(job: &JobDocument) -> BTreeSet<&str> {
     let visit = &job.visit;
     let stamps = [&visit.arrival, &visit.departure];
     let authors = stamps
         .into_iter()
         .flatten()
-        .map(|s| s.by.clone())
-        .chain(visit.permissions.iter().map(|p| p.recorded_by.clone()))
-        .chain(visit.payment_due.iter().map(|p| p.recorded_by.clone()))
-        .chain(visit.signature.iter().map(|s| s.captured_by.clone()))
-        .chain(visit.feedback_cards.iter().map(|c| c.recorded_by.clone()))
-        .chain(visit.cleanup.iter().map(|c| c.recorded_by.clone()))
+        .map(|s| s.by.as_str())
+        .chain(visit.permissions.iter().map(|p| p.recorded_by.as_str()))
+        .chain(visit.payment_due.iter().map(|p| p.recorded_by.as_str()))
+        .chain(visit.signature.iter().map(|s| s.captured_by.as_str()))
+        .chain(visit.feedback_cards.iter().map(|c| c.recorded_by.as_str()))
+        .chain(visit.cleanup.iter().map(|c| c.recorded_by.as_str()))
         .chain(
             job.timeline
                 .iter()
                 .filter(|e| VISIT_EVENT_KINDS.contains(&e.kind.as_str()))
-                .map(|e| e.actor.clone()),
+                .map(|e| e.actor.as_str()),
         );
     authors.filter(|author| !author.is_empty()).collect()
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Automerge, PatchLog};
-use sync_protocol::job::{JobDocument, ReadMemo, Sha256Hex, TechnicianActions};
+use sync_protocol::job::{JobDocument, ReadMemo, Sha256Hex};
 
 #[path = "../tests/job_support/mod.rs"]
 mod job_support;
@@ -125,11 +125,7 @@ impl Pair {
         self.edits += 1;
 
         let tablet = &mut self.tablet;
-        time(&mut || {
-            TechnicianActions::new(tablet, job_support::TECHNICIAN)
-                .add_work_item(&format!("更换滤芯 {n}"), 1, job_support::at(n as i64))
-                .expect("an edit");
-        });
+        time(&mut || job_support::technician_edit(tablet, n));
         let mut message = None;
         let tablet_state = &mut self.tablet_state;
         time(&mut || message = tablet.sync().generate_sync_message(tablet_state));

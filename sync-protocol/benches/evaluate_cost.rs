@@ -10,8 +10,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use automerge::AutoCommit;
-use sync_protocol::job::{JobDocument, Sha256Hex, TechnicianActions};
+use sync_protocol::job::{JobDocument, Sha256Hex};
 
 #[path = "../tests/job_support/mod.rs"]
 mod job_support;
@@ -21,13 +20,7 @@ const CALLS: u32 = 2_000;
 const ROUNDS: usize = 5;
 
 fn main() {
-    let mut doc: AutoCommit = JobDocument::create(&job_support::new_job()).expect("a job");
-    for n in 0..EDITS {
-        TechnicianActions::new(&mut doc, job_support::TECHNICIAN)
-            .add_work_item(&format!("更换滤芯 {n}"), 1, job_support::at(n as i64))
-            .expect("an edit");
-    }
-    let job = JobDocument::read(&doc).expect("reads");
+    let job = JobDocument::read(&job_support::worked_job(EDITS)).expect("reads");
     let stored = BTreeSet::<Sha256Hex>::new();
     println!("| round ({EDITS} work items) | summary_sha256 | evaluate (summary included) |");
     println!("|---|---|---|");

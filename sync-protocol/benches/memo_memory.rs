@@ -14,8 +14,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use automerge::{AutoCommit, Automerge};
-use sync_protocol::job::{JobDocument, ReadMemo, TechnicianActions};
+use automerge::Automerge;
+use sync_protocol::job::{JobDocument, ReadMemo};
 
 #[path = "../tests/job_support/mod.rs"]
 mod job_support;
@@ -66,23 +66,11 @@ fn weigh<T>(make: impl FnOnce() -> T) -> (T, isize) {
     (made, LIVE.load(Ordering::Relaxed) - before)
 }
 
-/// A job as booked (the job tests' fixture), then `edits` technician edits, saved as the store
-/// keeps it.
-fn saved_job(edits: usize) -> Vec<u8> {
-    let mut doc: AutoCommit = JobDocument::create(&job_support::new_job()).expect("a job");
-    for n in 0..edits {
-        TechnicianActions::new(&mut doc, job_support::TECHNICIAN)
-            .add_work_item(&format!("更换滤芯 {n}"), 1, job_support::at(n as i64))
-            .expect("an edit");
-    }
-    doc.save()
-}
-
 fn main() {
     println!("| edits | saved | document in memory | read memo | read job |");
     println!("|---|---|---|---|---|");
     for edits in [0, 50, 300, 1200] {
-        let saved = saved_job(edits);
+        let saved = job_support::worked_job(edits).save();
         let (doc, document) = weigh(|| Automerge::load(&saved).expect("loads"));
         let (memo, memo_bytes) = weigh(|| {
             let mut memo = ReadMemo::default();

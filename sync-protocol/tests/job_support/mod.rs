@@ -26,6 +26,23 @@ pub fn sha(tag: &str) -> Sha256Hex {
     Sha256Hex::digest(tag.as_bytes())
 }
 
+/// The technician's `n`th edit as the benchmarks make it (and the load driver's tablets): one
+/// work item and its timeline event, one change.
+pub fn technician_edit(doc: &mut AutoCommit, n: usize) {
+    TechnicianActions::new(doc, TECHNICIAN)
+        .add_work_item(&format!("更换滤芯 {n}"), 1, at(n as i64))
+        .expect("an edit");
+}
+
+/// A job as booked ([`new_job`]), then `edits` technician edits.
+pub fn worked_job(edits: usize) -> AutoCommit {
+    let mut doc: AutoCommit = JobDocument::create(&new_job()).expect("a job");
+    for n in 0..edits {
+        technician_edit(&mut doc, n);
+    }
+    doc
+}
+
 pub fn new_job() -> NewJob {
     NewJob {
         kind: JobKind::Repair,

@@ -45,27 +45,32 @@ struct LastRead {
     work_items: Option<Appended>,
 }
 
-/// One of the growing lists: its object, how long it was at the last read, and the elements
-/// appended since, in order.
+/// One of the growing lists: its object, and the elements appended since the last read, in
+/// order (the list held as many as the last read has before them).
 #[derive(Debug, Clone)]
 pub(crate) struct Appended {
     list: ObjId,
-    read: usize,
     since: Vec<ObjId>,
 }
 
 impl Appended {
-    pub(crate) fn new(list: ObjId, read: usize) -> Self {
+    pub(crate) fn new(list: ObjId) -> Self {
         Self {
             list,
-            read,
             since: Vec::new(),
         }
     }
 
-    /// Takes an insert into this list when it appends maps at its end.
-    fn take_insert(&mut self, obj: &ObjId, index: usize, values: &[(&Value<'_>, &ObjId)]) -> bool {
-        if *obj != self.list || index != self.read + self.since.len() {
+    /// Takes an insert into this list when it appends maps at its end; `read` is the list's
+    /// length in the last read.
+    fn take_insert(
+        &mut self,
+        obj: &ObjId,
+        index: usize,
+        values: &[(&Value<'_>, &ObjId)],
+        read: usize,
+    ) -> bool {
+        if *obj != self.list || index != read + self.since.len() {
             return false;
         }
         for (value, id) in values {
@@ -96,11 +101,13 @@ impl LastRead {
             return false;
         };
         let values: Vec<(&Value<'_>, &ObjId)> = values.iter().map(|(v, id, _)| (v, id)).collect();
-        self.timeline.take_insert(&patch.obj, *index, &values)
+        let (events, items) = (self.job.timeline.len(), self.job.visit.work_items.len());
+        self.timeline
+            .take_insert(&patch.obj, *index, &values, events)
             || self
                 .work_items
                 .as_mut()
-                .is_some_and(|items| items.take_insert(&patch.obj, *index, &values))
+                .is_some_and(|list| list.take_insert(&patch.obj, *index, &values, items))
     }
 }
 
@@ -141,46 +148,42 @@ impl ReadMemo {
         doc: &D,
     ) -> Option<Result<JobDocument, JobError>> {
         let last = self.last.as_mut()?;
-        let mut job = last.job.clone();
+        let job = &mut last.job;
         let appended = (|| {
-            for id in &last.timeline.since {
+            for id in last.timeline.since.drain(..) {
                 let index = job.timeline.len();
                 let event = Arc::new(super::read::read_event(&Node::element(
                     doc,
-                    id,
+                    &id,
                     "/timeline",
                     index,
                 ))?);
-                self.timeline.insert(id.clone(), Arc::clone(&event));
-                job.timeline.push(event);
+                job.timeline.push(Arc::clone(&event));
+                self.timeline.insert(id, event);
             }
-            if let Some(items) = &last.work_items {
-                for id in &items.since {
+            if let Some(items) = &mut last.work_items {
+                for id in items.since.drain(..) {
                     let index = job.visit.work_items.len();
                     let item = Arc::new(super::visit_read::work_item(&Node::element(
                         doc,
-                        id,
+                        &id,
                         "/visit/work_items",
                         index,
                     ))?);
-                    self.work_items.insert(id.clone(), Arc::clone(&item));
-                    job.visit.work_items.push(item);
+                    job.visit.work_items.push(Arc::clone(&item));
+                    self.work_items.insert(id, item);
                 }
             }
             Ok(())
         })();
-        if let Err(error) = appended {
-            self.last = None;
-            return Some(Err(error));
+        match appended {
+            Ok(()) => Some(Ok(job.clone())),
+            // The last read is half extended: let it go (the next read walks the document).
+            Err(error) => {
+                self.last = None;
+                Some(Err(error))
+            }
         }
-        last.timeline.read = job.timeline.len();
-        last.timeline.since.clear();
-        if let Some(items) = &mut last.work_items {
-            items.read = job.visit.work_items.len();
-            items.since.clear();
-        }
-        last.job = job.clone();
-        Some(Ok(job))
     }
 
     fn forget(&mut self, obj: &ObjId) {

@@ -62,11 +62,7 @@ impl JobDocument {
             None => None,
         };
         if let Some(timeline) = timeline {
-            memo.keep_read(
-                &job,
-                Appended::new(timeline, job.timeline.len()),
-                work_items.map(|items| Appended::new(items, job.visit.work_items.len())),
-            );
+            memo.keep_read(&job, Appended::new(timeline), work_items.map(Appended::new));
         }
         Ok(job)
     }

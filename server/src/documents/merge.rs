@@ -8,8 +8,14 @@ use uuid::Uuid;
 
 use super::persist::{self, LockedRow, StoreError};
 
-/// Compact when the chunks would outweigh the snapshot, or there are this many of them.
+/// Compact when there are this many chunks after the snapshot, or when the chunks would
+/// outweigh both the snapshot and [`COMPACT_AFTER_BYTES`]. A young job's compressed snapshot
+/// is a few KiB, so comparing with the snapshot alone compacted every five edits or so: a full
+/// save of the document and a rewrite of its snapshot for a handful of raw changes.
 const COMPACT_AFTER_CHUNKS: i64 = 64;
+/// See [`COMPACT_AFTER_CHUNKS`]: raw chunks kept at most (unless they are fewer than the
+/// snapshot's size) before a compaction folds them in.
+const COMPACT_AFTER_BYTES: i64 = 256 * 1024;
 
 /// A document's committed state in memory.
 #[derive(Debug)]
@@ -214,7 +220,7 @@ impl Staged {
                     .collect();
                 seq += 1;
                 let chunk_bytes = row.chunk_bytes + i64::try_from(data.len()).unwrap_or(i64::MAX);
-                if chunk_bytes > row.snapshot_bytes
+                if chunk_bytes > row.snapshot_bytes.max(COMPACT_AFTER_BYTES)
                     || seq - row.snapshot_seq >= COMPACT_AFTER_CHUNKS
                 {
                     compactions.push((row.id, rebased.after.save(), seq));

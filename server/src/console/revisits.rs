@@ -18,7 +18,7 @@ use super::layout::{Here, frame, refusal};
 use crate::error::ApiError;
 use crate::revisits::archive;
 use crate::revisits::desk::{self, NewOutcome};
-use crate::revisits::queue::{self, Task};
+use crate::revisits::queue::{self, Narrow, Task};
 use crate::state::AppState;
 
 /// The desk's filters, by the word in `?filter=`.
@@ -30,23 +30,52 @@ const FILTERS: [(&str, Text); 5] = [
     ("complaints", Text::Complaints),
 ];
 
+/// Tasks on one page of the desk; the page ends with a link to the next.
+pub const DESK_PAGE: usize = 200;
+
 #[derive(Debug, Default, Deserialize)]
 pub struct DeskQuery {
     #[serde(default)]
     filter: String,
+    /// The last task of the previous page.
+    after: Option<Uuid>,
 }
 
-fn keep(filter: &str, task: &Task, clock: &Clock) -> bool {
+/// What filter word `filter` keeps, on `clock`'s day; an unknown word keeps everything.
+fn narrow(filter: &str, clock: &Clock) -> Narrow {
     match filter {
-        "today" => task.due_at.with_timezone(&clock.offset).date_naive() == clock.today(),
-        "overdue" => task.overdue,
-        "key" => matches!(
-            task.customer_tier.as_deref(),
-            Some("key" | "stars_4" | "stars_5")
-        ),
-        "complaints" => task.from_complaint,
-        _ => true,
+        "today" => {
+            let midnight = |day: chrono::NaiveDate| {
+                day.and_time(chrono::NaiveTime::MIN)
+                    .and_local_timezone(clock.offset)
+                    .single()
+                    .map(|at| at.with_timezone(&chrono::Utc))
+            };
+            let today = clock.today();
+            match (midnight(today), today.succ_opt().and_then(midnight)) {
+                (Some(from), Some(to)) => Narrow::DueBetween(from, to),
+                _ => Narrow::Everything,
+            }
+        }
+        "overdue" => Narrow::Overdue,
+        "key" => Narrow::KeyCustomers,
+        "complaints" => Narrow::FromComplaints,
+        _ => Narrow::Everything,
     }
+}
+
+/// The desk's address for `filter` (and the page after task `after`).
+fn desk_link(filter: &str, after: Option<Uuid>) -> String {
+    let mut link = String::from("/console/revisits");
+    let mut join = '?';
+    if !filter.is_empty() {
+        link.push_str(&format!("{join}filter={filter}"));
+        join = '&';
+    }
+    if let Some(after) = after {
+        link.push_str(&format!("{join}after={after}"));
+    }
+    link
 }
 
 fn due(lang: Lang, clock: &Clock, task: &Task) -> Markup {
@@ -62,16 +91,30 @@ async fn queue_page(
     app: &AppState,
     signed: &Signed,
     headers: &HeaderMap,
-    filter: &str,
+    query: &DeskQuery,
     problem: Option<&ApiError>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(headers);
     let me = signed.0.caller.staff_id;
+    let filter = query.filter.as_str();
     let clock = Clock::of(app, &signed.0.caller, headers).await?;
-    let mut tasks = queue::list(&app.db, &signed.0.caller, "open", 1000, None).await?;
-    tasks.retain(|t| keep(filter, t, &clock));
-    // Overdue first, then by due time (the list comes by due time).
-    tasks.sort_by_key(|t| (!t.overdue, t.due_at));
+    // By due time, so overdue tasks come first; one more than a page, to know whether a next
+    // page is there.
+    let mut tasks = queue::list_narrowed(
+        &app.db,
+        &signed.0.caller,
+        "open",
+        narrow(filter, &clock),
+        DESK_PAGE as i64 + 1,
+        query.after,
+    )
+    .await?;
+    let more = tasks.len() > DESK_PAGE;
+    tasks.truncate(DESK_PAGE);
+    let next = tasks
+        .last()
+        .filter(|_| more)
+        .map(|last| desk_link(filter, Some(last.id)));
     let main = html! {
         div.board-head {
             h1 { (lang.t(Text::Revisits)) }
@@ -79,8 +122,8 @@ async fn queue_page(
         }
         nav.filters aria-label=(lang.t(Text::Filter)) {
             @for (word, text) in FILTERS {
-                a href={ "/console/revisits" @if !word.is_empty() { "?filter=" (word) } }
-                    aria-current=[(word == filter).then_some("page")] { (lang.t(text)) }
+                a href=(desk_link(word, None))
+                    aria-current=[(word == filter && query.after.is_none()).then_some("page")] { (lang.t(text)) }
             }
         }
         (refusal(lang, problem))
@@ -129,6 +172,16 @@ async fn queue_page(
                 }
             }
         }
+        @if next.is_some() || query.after.is_some() {
+            nav.pages aria-label=(lang.t(Text::Pages)) {
+                @if query.after.is_some() {
+                    a href=(desk_link(filter, None)) { (lang.t(Text::FirstPage)) }
+                }
+                @if let Some(next) = &next {
+                    a rel="next" href=(next) { (lang.t(Text::LaterTasks)) }
+                }
+            }
+        }
     };
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -158,7 +211,7 @@ pub async fn page(
     Query(query): Query<DeskQuery>,
 ) -> Response {
     answer(
-        queue_page(&app, &signed, &headers, &query.filter, None).await,
+        queue_page(&app, &signed, &headers, &query, None).await,
         &signed,
         &headers,
     )
@@ -201,7 +254,14 @@ pub async fn claim(
         Ok(_) => Redirect::to(&format!("/console/revisits/{id}")).into_response(),
         // Refusals (the independence rule, someone else's claim) in place, on the queue.
         Err(refused @ (ApiError::Forbidden(_) | ApiError::Conflict(_))) => answer(
-            queue_page(&app, &signed, &headers, "", Some(&refused)).await,
+            queue_page(
+                &app,
+                &signed,
+                &headers,
+                &DeskQuery::default(),
+                Some(&refused),
+            )
+            .await,
             &signed,
             &headers,
         ),

@@ -85,12 +85,58 @@ impl Filter {
     }
 }
 
+/// Which of the listed tasks to keep besides their status: the revisit desk's filters, applied
+/// by the query so that a page is a page of what the caller asked for, however long the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Narrow {
+    Everything,
+    /// Due at or after the first instant and before the second (a day on the caller's clock).
+    DueBetween(DateTime<Utc>, DateTime<Utc>),
+    /// Due before now.
+    Overdue,
+    /// The customer is a key customer, or has four or five stars.
+    KeyCustomers,
+    /// The job came from a complaint.
+    FromComplaints,
+}
+
+impl Narrow {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Everything => "",
+            Self::DueBetween(..) => "and t.due_at >= $4 and t.due_at < $5",
+            Self::Overdue => "and t.due_at < now()",
+            Self::KeyCustomers => "and c.tier in ('key', 'stars_4', 'stars_5')",
+            Self::FromComplaints => "and j.from_complaint",
+        }
+    }
+
+    fn due_between(self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        match self {
+            Self::DueBetween(from, to) => (Some(from), Some(to)),
+            _ => (None, None),
+        }
+    }
+}
+
 /// One page of the queue by due time: at most `limit` tasks after task `after`, of those that
 /// `status` (`open`, `mine`, `done`, `all`) names.
 pub async fn list(
     db: &sqlx::PgPool,
     caller: &Caller,
     status: &str,
+    limit: i64,
+    after: Option<Uuid>,
+) -> Result<Vec<Task>, ApiError> {
+    list_narrowed(db, caller, status, Narrow::Everything, limit, after).await
+}
+
+/// [`list`] of the tasks `narrow` keeps.
+pub async fn list_narrowed(
+    db: &sqlx::PgPool,
+    caller: &Caller,
+    status: &str,
+    narrow: Narrow,
     limit: i64,
     after: Option<Uuid>,
 ) -> Result<Vec<Task>, ApiError> {
@@ -102,8 +148,10 @@ pub async fn list(
         })?;
     }
     let filter = filter.sql();
+    let narrowed = narrow.sql();
+    let (from, to) = narrow.due_between();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{TASK_QUERY} {filter} and $2::uuid is not null
+        "{TASK_QUERY} {filter} {narrowed} and $2::uuid is not null
            and ($3::uuid is null or (t.due_at, t.id) >
                 (select r.due_at, r.id from revisit_tasks r where r.id = $3 and r.organisation_id = $1))
          order by t.due_at, t.id limit {limit}"
@@ -111,6 +159,8 @@ pub async fn list(
     .bind(caller.organisation_id)
     .bind(caller.staff_id)
     .bind(after)
+    .bind(from)
+    .bind(to)
     .fetch_all(db)
     .await?)
 }

@@ -1011,3 +1011,153 @@ async fn the_office_clock_set_by_an_admin_is_the_one_pages_show() {
         "the window on the office's clock, {shown}: {page}"
     );
 }
+
+/// The desk's filters narrow the whole open queue, not one page of it: a key customer's task
+/// due after a page of other tasks is found by the "key customers" filter, and the desk pages
+/// through a long queue by due time.
+#[tokio::test]
+async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    // 68 jobs of a regular customer with three tasks each, due one hour apart from now: 204
+    // tasks, more than a page; then the crew's key customer's one task, due after all of them.
+    let regular = app
+        .customer(
+            crew.organisation,
+            "钱志强",
+            "杭州市西湖区文三路90号",
+            fieldsync_server::directory::Tier::Regular,
+        )
+        .await;
+    let book = async |customer: uuid::Uuid| -> String {
+        let booked = app
+            .post("/api/v1/jobs")
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&json!({
+                "customer_id": customer,
+                "kind": "repair",
+                "window_start": chrono::Utc::now(),
+                "window_end": chrono::Utc::now() + chrono::Duration::hours(2),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(booked.status(), 201);
+        let booked: Value = booked.json().await.unwrap();
+        booked["id"].as_str().unwrap().to_owned()
+    };
+    let mut due_hours = 0;
+    let add_task = async |job: &str, customer: uuid::Uuid, reason: &str, hours: i64| {
+        sqlx::query(
+            "insert into revisit_tasks (id, organisation_id, job_id, customer_id, reason, due_at)
+             values ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))",
+        )
+        .bind(uuid::Uuid::new_v4())
+        .bind(crew.organisation)
+        .bind(job.parse::<uuid::Uuid>().unwrap())
+        .bind(customer)
+        .bind(reason)
+        .bind(hours as i32)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    };
+    for _ in 0..68 {
+        let job = book(regular.id).await;
+        for reason in ["completed_job", "complaint", "key_customer_scheduled"] {
+            due_hours += 1;
+            add_task(&job, regular.id, reason, due_hours).await;
+        }
+    }
+    let key_job = book(crew.customer).await;
+    add_task(&key_job, crew.customer, "completed_job", due_hours + 1).await;
+
+    let mut caller = Browser::new(&app);
+    assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
+    let tasks = |page: &str| page.matches(r#"class="task""#).count();
+    let next = |page: &str| {
+        let at = page.find(r#"rel="next" href=""#)? + 17;
+        Some(page[at..].split('"').next()?.replace("&amp;", "&"))
+    };
+
+    let first = caller.get("/console/revisits").await.text().await.unwrap();
+    assert_eq!(tasks(&first), 200, "a page of the desk");
+    assert!(!first.contains("王秀英"), "due last, not on the first page");
+    let later = next(&first).expect("a link to the later tasks");
+    let second = caller.get(&later).await.text().await.unwrap();
+    assert_eq!(tasks(&second), 5, "the rest of the 205");
+    assert!(second.contains("王秀英"));
+    assert!(next(&second).is_none(), "the last page");
+    assert!(
+        second.contains(r#"href="/console/revisits""#),
+        "back to the first page"
+    );
+
+    let key_only = caller
+        .get("/console/revisits?filter=key")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(tasks(&key_only), 1, "{key_only}");
+    assert!(key_only.contains("王秀英"));
+    assert!(next(&key_only).is_none());
+
+    // Nothing is overdue or from a complaint here.
+    for filter in ["overdue", "complaints"] {
+        let page = caller
+            .get(&format!("/console/revisits?filter={filter}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(tasks(&page), 0, "{filter}");
+    }
+    // The same in Chromium, as a revisit caller clicks through it.
+    let shots = screenshot_dir();
+    let mut browser = NodeClient::start(
+        "console-desk-pages.mjs",
+        &[&app.base_url, "刘芳", PASSWORD, shots.to_str().unwrap()],
+    );
+    let seen = browser.next_json().await;
+    browser.finish().await;
+    assert_eq!(seen["first"], 200, "{seen}");
+    let later: Vec<&str> = seen["later"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        later,
+        ["钱志强"; 4]
+            .into_iter()
+            .chain(["王秀英"])
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        seen["later"]["pages"]
+            .as_str()
+            .unwrap()
+            .contains("回到第一页"),
+        "{seen}"
+    );
+    assert_eq!(seen["key"], json!(["王秀英"]), "{seen}");
+    let serious: Vec<&Value> = seen["later"]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(serious.is_empty(), "axe on the later page: {serious:?}");
+
+    // A page after something that is not a task of the queue is refused, naming the parameter.
+    let wrong = caller
+        .get(&format!("/console/revisits?after={}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.unwrap().contains("after"));
+}

@@ -486,3 +486,38 @@ pub fn not_for_you(signed: &Signed, headers: &HeaderMap) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_today_is_the_day_on_the_consoles_clock() {
+        let clock = Clock::china();
+        let Narrow::DueBetween(from, to) = narrow("today", &clock) else {
+            panic!("today narrows to a day");
+        };
+        assert_eq!(to - from, chrono::Duration::days(1));
+        let now = chrono::Utc::now();
+        assert!(from <= now && now < to);
+        let local = from.with_timezone(&clock.offset);
+        assert_eq!(local.date_naive(), clock.today());
+        assert_eq!(local.time(), chrono::NaiveTime::MIN);
+        assert_eq!(narrow("somewhere", &clock), Narrow::Everything);
+    }
+
+    #[test]
+    fn a_desk_link_keeps_the_filter_and_the_page() {
+        let id = Uuid::nil();
+        assert_eq!(desk_link("", None), "/console/revisits");
+        assert_eq!(desk_link("key", None), "/console/revisits?filter=key");
+        assert_eq!(
+            desk_link("key", Some(id)),
+            format!("/console/revisits?filter=key&after={id}")
+        );
+        assert_eq!(
+            desk_link("", Some(id)),
+            format!("/console/revisits?after={id}")
+        );
+    }
+}

@@ -11,7 +11,8 @@
 //! technician's app does: one change per edit (a work item under `/visit` and its timeline
 //! event), the next edit after the previous one is acknowledged (the server's sync reply whose
 //! heads include it). Reported: edits per second, acknowledgement latency p50/p99, server CPU
-//! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL), the driver's own
+//! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL; the process's
+//! own share beside it), the driver's own
 //! CPU per 1,000 edits (when it nears one core, the driver is the limit, not the server), RSS per
 //! idle connection (joined, nothing synced; measured first, on the server just started).
 //! Afterwards every edit is looked for by a fresh reader, then again after the server is killed
@@ -123,10 +124,39 @@ fn tree(pid: u32) -> Vec<(u32, u64)> {
     family
 }
 
-/// CPU seconds (user + system) of `pid` and every process below it, living or reaped.
-fn cpu_seconds_of_tree(pid: u32) -> f64 {
-    let ticks = 100.0; // USER_HZ on Linux
-    tree(pid).iter().map(|(_, used)| *used).sum::<u64>() as f64 / ticks
+/// CPU seconds (user + system) of the server process and of every process below it (for
+/// Fieldsync in dev mode: its PostgreSQL), living or reaped.
+#[derive(Debug, Clone, Copy, Default)]
+struct ServerCpu {
+    process: f64,
+    below: f64,
+}
+
+impl ServerCpu {
+    fn of_tree(pid: u32) -> Self {
+        let ticks = 100.0; // USER_HZ on Linux
+        let mut cpu = Self::default();
+        for (p, used) in tree(pid) {
+            let seconds = used as f64 / ticks;
+            if p == pid {
+                cpu.process += seconds;
+            } else {
+                cpu.below += seconds;
+            }
+        }
+        cpu
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            process: self.process - before.process,
+            below: self.below - before.below,
+        }
+    }
+
+    fn total(self) -> f64 {
+        self.process + self.below
+    }
 }
 
 /// CPU seconds of the threads now living in `pid` and below it, to the nanosecond (the
@@ -467,6 +497,8 @@ struct Outcome {
     p50: Duration,
     p99: Duration,
     cpu_per_1000: f64,
+    /// Of `cpu_per_1000`, the server process's own (the rest is PostgreSQL's).
+    process_cpu_per_1000: f64,
     driver_cpu_per_1000: f64,
     idle_rss_kib: f64,
     found: usize,
@@ -505,8 +537,8 @@ async fn drive(
     jobs: &[(DocumentId, String)],
     edits: usize,
     create: bool,
-) -> (Vec<Duration>, f64, f64, f64) {
-    let cpu_before = cpu_seconds_of_tree(pid);
+) -> (Vec<Duration>, f64, ServerCpu, f64) {
+    let cpu_before = ServerCpu::of_tree(pid);
     let driver_before = own_cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = jobs
@@ -537,7 +569,7 @@ async fn drive(
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds_of_tree(pid) - cpu_before;
+    let cpu = ServerCpu::of_tree(pid).since(cpu_before);
     let driver = own_cpu_seconds() - driver_before;
     println!(
         "{name}: {} edits by {} tablets in {seconds:.1} s",
@@ -557,7 +589,7 @@ async fn storm(
     jobs: &[(DocumentId, String)],
     edits: usize,
     create: bool,
-) -> (Vec<Duration>, f64, f64, f64) {
+) -> (Vec<Duration>, f64, ServerCpu, f64) {
     // Before: each tablet holds its two jobs, synced.
     let prepared: Vec<_> = jobs
         .chunks(2)
@@ -584,7 +616,7 @@ async fn storm(
     for task in prepared {
         tablets.push(task.await.unwrap());
     }
-    let cpu_before = cpu_seconds_of_tree(pid);
+    let cpu_before = ServerCpu::of_tree(pid);
     let driver_before = own_cpu_seconds();
     let started = Instant::now();
     let tasks: Vec<_> = tablets
@@ -612,7 +644,7 @@ async fn storm(
         converged.push(task.await.unwrap());
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds_of_tree(pid) - cpu_before;
+    let cpu = ServerCpu::of_tree(pid).since(cpu_before);
     let driver = own_cpu_seconds() - driver_before;
     println!(
         "storm: {} tablets, {} changes each, all converged in {seconds:.1} s",
@@ -703,7 +735,7 @@ struct Measured {
     /// Per edit (acknowledgement) or per tablet (convergence in a storm), sorted.
     latencies: Vec<Duration>,
     seconds: f64,
-    cpu: f64,
+    cpu: ServerCpu,
     driver: f64,
     idle_rss_kib: f64,
     found: Vec<usize>,
@@ -749,7 +781,8 @@ impl Measured {
             seconds: self.seconds,
             p50: percentile(&self.latencies, 0.5),
             p99: percentile(&self.latencies, 0.99),
-            cpu_per_1000: per_1000(self.cpu),
+            cpu_per_1000: per_1000(self.cpu.total()),
+            process_cpu_per_1000: per_1000(self.cpu.process),
             driver_cpu_per_1000: per_1000(self.driver),
             idle_rss_kib: self.idle_rss_kib,
             found: self.found.iter().sum(),
@@ -840,17 +873,18 @@ fn main() {
         );
     }
     println!(
-        "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | driver CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
+        "| server | edits/s | ack p50 / p99 | server CPU s per 1,000 edits | of which the server process | driver CPU s per 1,000 edits | RSS per idle connection | edits found (after kill -9) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for r in &outcomes {
         println!(
-            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} | {:.2} | {:.1} KiB | {} of {} ({}) |",
+            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} | {:.2} | {:.2} | {:.1} KiB | {} of {} ({}) |",
             r.name,
             r.edits as f64 / r.seconds,
             r.p50.as_secs_f64() * 1000.0,
             r.p99.as_secs_f64() * 1000.0,
             r.cpu_per_1000,
+            r.process_cpu_per_1000,
             r.driver_cpu_per_1000,
             r.idle_rss_kib,
             r.found,

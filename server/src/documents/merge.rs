@@ -233,17 +233,20 @@ impl Staged {
             }
             staged.push(seq);
         }
-        persist::append_all(&mut *db, &chunks).await?;
+        let announce: Vec<(Uuid, i64)> = chunks.iter().map(|c| (c.id, c.seq)).collect();
         let history: Vec<(Uuid, &[Change], &Author)> = writes
             .iter()
             .map(|(rebased, author)| (rebased.row.id, rebased.new.as_slice(), author))
             .collect();
-        persist::record_changes_all(&mut *db, &history).await?;
+        let written = persist::Writes {
+            chunks,
+            history,
+            announce,
+        };
+        persist::write(&mut *db, &written).await?;
         for (id, snapshot, seq) in &compactions {
             persist::compact(&mut *db, *id, snapshot, *seq).await?;
         }
-        let commits: Vec<(Uuid, i64)> = chunks.iter().map(|c| (c.id, c.seq)).collect();
-        persist::notify_all(&mut *db, &commits).await?;
         Ok(writes
             .into_iter()
             .zip(staged)

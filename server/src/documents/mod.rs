@@ -106,8 +106,13 @@ impl Documents {
         author: &Author,
     ) -> Result<(), StoreError> {
         persist::insert(&mut *tx, id, organisation_id, kind, &doc.save()).await?;
-        persist::record_changes(&mut *tx, id, &doc.get_changes(&[]), author).await?;
-        persist::notify(&mut *tx, id, 0).await
+        let changes = doc.get_changes(&[]);
+        let writes = persist::Writes {
+            history: vec![(id, changes.as_slice(), author)],
+            announce: vec![(id, 0)],
+            ..persist::Writes::default()
+        };
+        persist::write(&mut *tx, &writes).await
     }
 
     /// Stages `changes` to `document` (whose lock the caller holds as `current`) in `tx`:

@@ -226,30 +226,6 @@ pub struct Chunk {
     pub data: Vec<u8>,
 }
 
-/// Appends each chunk to its document, in one statement however many there are.
-pub async fn append_all(db: impl PgExecutor<'_>, chunks: &[Chunk]) -> Result<(), StoreError> {
-    if chunks.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = chunks.iter().map(|c| c.id).collect();
-    let seqs: Vec<i64> = chunks.iter().map(|c| c.seq).collect();
-    let data: Vec<&[u8]> = chunks.iter().map(|c| c.data.as_slice()).collect();
-    sqlx::query(
-        r#"with chunk as (insert into document_chunks (document_id, seq, data)
-                          select * from unnest($1::uuid[], $2::bigint[], $3::bytea[]))
-           update documents d set last_seq = t.seq, chunk_bytes = d.chunk_bytes + length(t.data),
-                  updated_at = now()
-           from unnest($1::uuid[], $2::bigint[], $3::bytea[]) as t(id, seq, data)
-           where d.id = t.id"#,
-    )
-    .bind(&ids)
-    .bind(&seqs)
-    .bind(&data)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Replaces the snapshot with one that includes every chunk up to `seq`, and drops them.
 pub async fn compact(
     db: &mut sqlx::PgConnection,
@@ -273,58 +249,77 @@ pub async fn compact(
     Ok(())
 }
 
-/// Keeps who made each change and both clocks: the history dispatchers read.
-pub async fn record_changes(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    changes: &[Change],
-    author: &Author,
-) -> Result<(), StoreError> {
-    record_changes_all(db, &[(id, changes, author)]).await
+/// What one commit writes of its documents' new changes, in one statement however many
+/// documents there are: each chunk appended to its document (its row's `last_seq` and size
+/// moved on), who made each change with both clocks (the history dispatchers read), and the
+/// announcement at commit that each document `id` now has chunk `seq`.
+#[derive(Debug, Default)]
+pub struct Writes<'a> {
+    pub chunks: Vec<Chunk>,
+    pub history: Vec<(Uuid, &'a [Change], &'a Author)>,
+    pub announce: Vec<(Uuid, i64)>,
 }
 
-/// [`record_changes`] for several documents' changes, in one statement.
-pub async fn record_changes_all(
-    db: impl PgExecutor<'_>,
-    changes: &[(Uuid, &[Change], &Author)],
-) -> Result<(), StoreError> {
-    let rows = changes
-        .iter()
-        .flat_map(|(id, changes, author)| changes.iter().map(move |change| (*id, change, *author)));
-    let count = changes.iter().map(|(_, c, _)| c.len()).sum();
-    if count == 0 {
+pub async fn write(db: impl PgExecutor<'_>, writes: &Writes<'_>) -> Result<(), StoreError> {
+    let count = writes.history.iter().map(|(_, c, _)| c.len()).sum();
+    if writes.chunks.is_empty() && count == 0 && writes.announce.is_empty() {
         return Ok(());
     }
-    let mut ids = Vec::with_capacity(count);
+    let ids: Vec<Uuid> = writes.chunks.iter().map(|c| c.id).collect();
+    let seqs: Vec<i64> = writes.chunks.iter().map(|c| c.seq).collect();
+    let data: Vec<&[u8]> = writes.chunks.iter().map(|c| c.data.as_slice()).collect();
+    let mut documents = Vec::with_capacity(count);
     let mut staff = Vec::with_capacity(count);
     let mut devices = Vec::with_capacity(count);
     let mut hashes = Vec::with_capacity(count);
     let mut actors = Vec::with_capacity(count);
     let mut times = Vec::with_capacity(count);
     let mut messages = Vec::with_capacity(count);
-    for (id, change, author) in rows {
-        ids.push(id);
-        staff.push(author.staff_id);
-        devices.push(author.device_token_id);
-        hashes.push(change.hash().0.to_vec());
-        actors.push(change.actor_id().to_hex_string());
-        times.push(device_time(change.timestamp()));
-        messages.push(change.message().map(str::to_owned));
+    for (id, changes, author) in &writes.history {
+        for change in changes.iter() {
+            documents.push(*id);
+            staff.push(author.staff_id);
+            devices.push(author.device_token_id);
+            hashes.push(change.hash().0.to_vec());
+            actors.push(change.actor_id().to_hex_string());
+            times.push(device_time(change.timestamp()));
+            messages.push(change.message().map(str::to_owned));
+        }
     }
+    let payloads: Vec<String> = writes
+        .announce
+        .iter()
+        .map(|(id, seq)| format!("{id}:{seq}"))
+        .collect();
+    // Data-modifying parts of a WITH run once and to completion whether or not the outer
+    // query reads them.
     sqlx::query(
-        r#"insert into document_changes
-               (document_id, hash, actor, staff_id, device_token_id, device_time, message)
-           select * from unnest($1::uuid[], $2::bytea[], $3::text[], $4::uuid[], $5::uuid[],
-                                $6::timestamptz[], $7::text[])
-           on conflict do nothing"#,
+        r#"with chunk as (insert into document_chunks (document_id, seq, data)
+                          select * from unnest($1::uuid[], $2::bigint[], $3::bytea[])),
+                moved as (update documents d set last_seq = t.seq,
+                                 chunk_bytes = d.chunk_bytes + length(t.data), updated_at = now()
+                          from unnest($1::uuid[], $2::bigint[], $3::bytea[]) as t(id, seq, data)
+                          where d.id = t.id),
+                history as (insert into document_changes
+                                (document_id, hash, actor, staff_id, device_token_id, device_time,
+                                 message)
+                            select * from unnest($4::uuid[], $5::bytea[], $6::text[], $7::uuid[],
+                                                 $8::uuid[], $9::timestamptz[], $10::text[])
+                            on conflict do nothing)
+           select pg_notify($11, payload) from unnest($12::text[]) as payload"#,
     )
     .bind(&ids)
+    .bind(&seqs)
+    .bind(&data)
+    .bind(&documents)
     .bind(&hashes)
     .bind(&actors)
     .bind(&staff)
     .bind(&devices)
     .bind(&times)
     .bind(&messages)
+    .bind(NOTIFY_CHANNEL)
+    .bind(&payloads)
     .execute(db)
     .await?;
     Ok(())
@@ -338,28 +333,4 @@ fn device_time(timestamp: i64) -> Option<DateTime<Utc>> {
         t if t > 100_000_000_000 => DateTime::from_timestamp_millis(t),
         t => DateTime::from_timestamp(t, 0),
     }
-}
-
-pub async fn notify(db: impl PgExecutor<'_>, id: Uuid, seq: i64) -> Result<(), StoreError> {
-    notify_all(db, &[(id, seq)]).await
-}
-
-/// Announces (at commit) that each document `id` now has chunk `seq`, in one statement.
-pub async fn notify_all(
-    db: impl PgExecutor<'_>,
-    commits: &[(Uuid, i64)],
-) -> Result<(), StoreError> {
-    if commits.is_empty() {
-        return Ok(());
-    }
-    let payloads: Vec<String> = commits
-        .iter()
-        .map(|(id, seq)| format!("{id}:{seq}"))
-        .collect();
-    sqlx::query("select pg_notify($1, payload) from unnest($2::text[]) as payload")
-        .bind(NOTIFY_CHANNEL)
-        .bind(&payloads)
-        .execute(db)
-        .await?;
-    Ok(())
 }

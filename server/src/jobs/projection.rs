@@ -125,6 +125,8 @@ struct BeforeRow {
     id: Uuid,
     #[sqlx(flatten)]
     before: super::events::Before,
+    /// The job's attachments whose bytes are stored (verified on upload).
+    stored: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -142,18 +144,24 @@ pub async fn write_all(
     jobs: Vec<(Uuid, JobDocument)>,
 ) -> Result<Vec<JobEvaluation>, ApiError> {
     let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
-    let mut before: HashMap<Uuid, super::events::Before> = sqlx::query_as::<_, BeforeRow>(
+    // The rows as they were, locked, with their stored attachments (a job just booked has
+    // neither a row nor attachments yet).
+    let mut before = HashMap::with_capacity(ids.len());
+    let mut stored: HashMap<Uuid, BTreeSet<Sha256Hex>> = HashMap::with_capacity(ids.len());
+    for row in sqlx::query_as::<_, BeforeRow>(
         r#"select id, organisation_id, complete, review_flags, completions, status,
-                  technician_id, window_start, window_end, confirmed, evidence
+                  technician_id, window_start, window_end, confirmed, evidence,
+                  array(select a.sha256 from attachments a where a.job_id = jobs.id) as stored
            from jobs where id = any($1) order by id for update"#,
     )
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?
-    .into_iter()
-    .map(|row| (row.id, row.before))
-    .collect();
-    let mut stored = verified_attachments(&mut *tx, &ids).await?;
+    {
+        let hashes = row.stored.iter().filter_map(|hex| Sha256Hex::parse(hex));
+        stored.insert(row.id, hashes.collect());
+        before.insert(row.id, row.before);
+    }
     let now = EpochMillis(Utc::now().timestamp_millis());
     let mut evaluated = Vec::with_capacity(jobs.len());
     for (id, job) in jobs {
@@ -275,25 +283,6 @@ async fn record_assignment(
     .execute(&mut *tx)
     .await?;
     Ok(())
-}
-
-/// The attachments of each job whose bytes are stored and verified in object storage.
-async fn verified_attachments(
-    tx: &mut PgConnection,
-    jobs: &[Uuid],
-) -> Result<HashMap<Uuid, BTreeSet<Sha256Hex>>, sqlx::Error> {
-    let stored: Vec<(Uuid, String)> =
-        sqlx::query_as("select job_id, sha256 from attachments where job_id = any($1)")
-            .bind(jobs)
-            .fetch_all(&mut *tx)
-            .await?;
-    let mut by_job: HashMap<Uuid, BTreeSet<Sha256Hex>> = HashMap::new();
-    for (job, hex) in stored {
-        if let Some(hash) = Sha256Hex::parse(&hex) {
-            by_job.entry(job).or_default().insert(hash);
-        }
-    }
-    Ok(by_job)
 }
 
 fn word<T: serde::Serialize>(value: &T) -> String {

@@ -1,8 +1,8 @@
 //! Group commit of sync messages. Messages that arrive together, from many tablets, are made
 //! durable in one transaction: the document rows locked in one statement, the chunks, the
-//! history and the notifications written in one statement each, the job projections read and
-//! written in one statement each (see `projection::write_all`), then one commit (one WAL flush)
-//! for all of them. Each message is acknowledged only after that commit, as before.
+//! history and the notifications written in one more (`persist::write`), the job projections
+//! read (with their stored attachments) in one and written in one (see
+//! `projection::write_all`), then one commit (one WAL flush) for all of them. Each message is acknowledged only after that commit, as before.
 //!
 //! A connection hands its candidate (the document's lock guard with it) to [`GroupCommit`]
 //! and waits. Up to [`MAX_BATCHES`] batches run at once, each in a task of its own, taking what

@@ -122,19 +122,20 @@ fn incomplete_cleanup_names_each_part() {
 #[test]
 fn changing_the_work_notes_after_signing_makes_the_signature_stale() {
     let mut doc = complete_job();
-    let signed = evaluate(&doc).summary_sha256;
+    let signed = JobDocument::read(&doc).unwrap().summary_sha256();
     TechnicianActions::new(&mut doc, TECHNICIAN)
         .update_work_notes("Replaced the valve. Also fixed the tap.", at(53))
         .unwrap();
     let evaluation = evaluate(&doc);
     assert_eq!(evaluation.missing, [C::SignatureMatchesContent]);
-    assert_ne!(evaluation.summary_sha256, signed);
+    let now = JobDocument::read(&doc).unwrap().summary_sha256();
+    assert_ne!(now, signed);
     assert!(
         evaluation
             .review_flags
             .contains(&ReviewFlag::SignatureStale {
                 signed,
-                current: evaluation.summary_sha256.clone(),
+                current: now,
             })
     );
     // Signing again on the new content completes the job again.

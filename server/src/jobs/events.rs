@@ -215,7 +215,7 @@ fn envelope(
             "address": job.customer.address,
             "tier": job.customer.tier.map(|t| t.as_str()),
         },
-        "summary_sha256": evaluation.summary_sha256,
+        "summary_sha256": job.summary_sha256(),
         "review_flags": evaluation.review_flags,
     });
     if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {

@@ -103,8 +103,6 @@ pub struct JobEvaluation {
     /// Conditions not met, in DOMAIN.md order.
     pub missing: Vec<CompletionCondition>,
     pub review_flags: Vec<ReviewFlag>,
-    /// SHA-256 of the canonical summary of the document as it is now.
-    pub summary_sha256: Sha256Hex,
     /// Every attachment the document references, for the server to check against storage.
     pub attachments: Vec<Sha256Hex>,
 }
@@ -117,18 +115,25 @@ impl JobDocument {
         stored: &(impl AttachmentStore + ?Sized),
         server_time: Option<EpochMillis>,
     ) -> JobEvaluation {
-        // Once: the summary covers every work item and photo, so it grows with the visit.
-        let summary = self.summary_sha256();
-        let missing = self.missing_conditions(stored, &summary);
+        // The summary covers every work item and photo, so it grows with the visit: hashed
+        // once, and only when a signature is there to be compared with it.
+        let stale = self.stale_signature();
+        let missing = self.missing_conditions(stored, stale.as_ref());
         let complete = missing.is_empty();
         JobEvaluation {
             status: self.status(complete),
             complete,
             missing,
-            review_flags: review_flags(self, stored, server_time, &summary),
-            summary_sha256: summary,
+            review_flags: review_flags(self, stored, server_time, stale),
             attachments: self.attachment_refs(),
         }
+    }
+
+    /// The summary of the job as it is now, if the customer signed a different one.
+    fn stale_signature(&self) -> Option<Sha256Hex> {
+        let signature = self.visit.signature.as_ref()?;
+        let now = self.summary_sha256();
+        (now != signature.summary_sha256).then_some(now)
     }
 
     /// Every attachment referenced: signature image, feedback card photos, cleanup photo.
@@ -144,10 +149,11 @@ impl JobDocument {
         unique.into_iter().collect()
     }
 
+    /// `stale` as [`Self::stale_signature`] gives it.
     fn missing_conditions(
         &self,
         stored: &(impl AttachmentStore + ?Sized),
-        summary: &Sha256Hex,
+        stale: Option<&Sha256Hex>,
     ) -> Vec<CompletionCondition> {
         use CompletionCondition as C;
         let visit = &self.visit;
@@ -164,12 +170,10 @@ impl JobDocument {
         if visit.departure.is_none() {
             missing.push(C::Departed);
         }
-        match &visit.signature {
-            None => missing.push(C::Signed),
-            Some(signature) if signature.summary_sha256 != *summary => {
-                missing.push(C::SignatureMatchesContent);
-            }
-            Some(_) => {}
+        if visit.signature.is_none() {
+            missing.push(C::Signed);
+        } else if stale.is_some() {
+            missing.push(C::SignatureMatchesContent);
         }
         let mut photos = visit
             .feedback_cards

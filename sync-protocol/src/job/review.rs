@@ -67,7 +67,7 @@ pub(crate) fn review_flags(
     job: &JobDocument,
     stored: &(impl AttachmentStore + ?Sized),
     server_time: Option<EpochMillis>,
-    summary: &Sha256Hex,
+    stale: Option<Sha256Hex>,
 ) -> Vec<ReviewFlag> {
     let visit = &job.visit;
     let mut flags = Vec::new();
@@ -99,10 +99,10 @@ pub(crate) fn review_flags(
     }
 
     if let Some(signature) = &visit.signature {
-        if signature.summary_sha256 != *summary {
+        if let Some(current) = stale {
             flags.push(ReviewFlag::SignatureStale {
                 signed: signature.summary_sha256.clone(),
-                current: summary.clone(),
+                current,
             });
         }
         if !stored.is_verified(&signature.image_sha256) {

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::revisits::archive;
 use crate::revisits::desk::{self, NewOutcome};
 use crate::revisits::policy::{self, Policy};
-use crate::revisits::queue::{self, Task};
+use crate::revisits::queue::{self, Narrow, Task};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -37,6 +37,11 @@ pub struct ListQuery {
     limit: Option<i64>,
     /// The last task of the previous page: the list goes on after it (by due time).
     after: Option<Uuid>,
+    /// overdue, key (key customers, four and five stars) or complaints.
+    filter: Option<String>,
+    /// Only tasks due at or after this instant and before `due_before` (both or neither).
+    due_from: Option<DateTime<Utc>>,
+    due_before: Option<DateTime<Utc>>,
 }
 
 async fn list(
@@ -46,12 +51,16 @@ async fn list(
 ) -> Result<impl IntoResponse, ApiError> {
     let status = query.status.as_deref().unwrap_or("open");
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
-    let tasks = queue::list(&app.db, &caller, status, limit, query.after).await?;
+    let narrow = Narrow::parse(query.filter.as_deref(), query.due_from, query.due_before)?;
+    let tasks = queue::list_narrowed(&app.db, &caller, status, narrow, limit, query.after).await?;
     Ok(page(
         tasks,
         limit,
         |t| t.id,
-        |last| format!("/api/v1/revisits?status={status}&limit={limit}&after={last}"),
+        |last| {
+            let narrowed = narrow.query();
+            format!("/api/v1/revisits?status={status}&limit={limit}&after={last}{narrowed}")
+        },
     ))
 }
 

@@ -57,10 +57,7 @@ fn narrow(filter: &str, clock: &Clock) -> Narrow {
                 _ => Narrow::Everything,
             }
         }
-        "overdue" => Narrow::Overdue,
-        "key" => Narrow::KeyCustomers,
-        "complaints" => Narrow::FromComplaints,
-        _ => Narrow::Everything,
+        word => Narrow::named(word).unwrap_or(Narrow::Everything),
     }
 }
 

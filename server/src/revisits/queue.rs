@@ -101,6 +101,57 @@ pub enum Narrow {
 }
 
 impl Narrow {
+    /// The narrowing a word names, as the desk's filters and the API's `filter` say it:
+    /// `overdue`, `key` (key customers and four or five stars), `complaints`.
+    pub fn named(word: &str) -> Option<Self> {
+        match word {
+            "overdue" => Some(Self::Overdue),
+            "key" => Some(Self::KeyCustomers),
+            "complaints" => Some(Self::FromComplaints),
+            _ => None,
+        }
+    }
+
+    /// The API's narrowing: a `filter` word, or a due range (`due_from` inclusive, `due_before`
+    /// exclusive, both given), or neither.
+    pub fn parse(
+        filter: Option<&str>,
+        due_from: Option<DateTime<Utc>>,
+        due_before: Option<DateTime<Utc>>,
+    ) -> Result<Self, ApiError> {
+        match (filter, due_from, due_before) {
+            (None, None, None) => Ok(Self::Everything),
+            (Some(word), None, None) => Self::named(word).ok_or_else(|| {
+                ApiError::BadRequest("filter must be overdue, key or complaints".into())
+            }),
+            (None, Some(from), Some(before)) if from < before => Ok(Self::DueBetween(from, before)),
+            (None, Some(_), Some(_)) => Err(ApiError::BadRequest(
+                "due_from must be before due_before".into(),
+            )),
+            (None, _, _) => Err(ApiError::BadRequest(
+                "due_from and due_before go together".into(),
+            )),
+            (Some(_), _, _) => Err(ApiError::BadRequest(
+                "filter and a due range are not given together".into(),
+            )),
+        }
+    }
+
+    /// This narrowing as the API's query parameters (`&filter=…`, `&due_from=…&due_before=…`),
+    /// for the link to the next page.
+    pub fn query(self) -> String {
+        let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        match self {
+            Self::Everything => String::new(),
+            Self::DueBetween(from, before) => {
+                format!("&due_from={}&due_before={}", stamp(from), stamp(before))
+            }
+            Self::Overdue => "&filter=overdue".into(),
+            Self::KeyCustomers => "&filter=key".into(),
+            Self::FromComplaints => "&filter=complaints".into(),
+        }
+    }
+
     fn sql(self) -> &'static str {
         match self {
             Self::Everything => "",

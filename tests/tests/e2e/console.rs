@@ -1014,7 +1014,7 @@ async fn the_office_clock_set_by_an_admin_is_the_one_pages_show() {
 
 /// The desk's filters narrow the whole open queue, not one page of it: a key customer's task
 /// due after a page of other tasks is found by the "key customers" filter, and the desk pages
-/// through a long queue by due time.
+/// through a long queue by due time. The API's `GET /api/v1/revisits` narrows the same way.
 #[tokio::test]
 async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one() {
     let app = TestApp::spawn().await;
@@ -1153,6 +1153,73 @@ async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one()
         .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
         .collect();
     assert!(serious.is_empty(), "axe on the later page: {serious:?}");
+
+    // The API narrows the same way, in pages whose link keeps the narrowing.
+    let api = async |query: &str| {
+        let response = app
+            .get(&format!("/api/v1/revisits?{query}"))
+            .bearer_auth(&crew.revisit.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body: Value = response.json().await.unwrap();
+        (status, body, link)
+    };
+    let (status, body, link) = api("filter=key").await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body[0]["customer_name"], "王秀英");
+    assert!(link.is_none());
+    let (_, body, link) = api("filter=complaints").await;
+    assert_eq!(body, json!([]));
+    assert!(link.is_none());
+    // Tasks due in hours 10 to 19 from now: ten of them.
+    let from = chrono::Utc::now() + chrono::Duration::minutes(9 * 60 + 30);
+    let before = from + chrono::Duration::hours(10);
+    let stamp =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let range = format!("due_from={}&due_before={}", stamp(from), stamp(before));
+    let (status, body, link) = api(&format!("{range}&limit=6")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_array().unwrap().len(), 6);
+    let next = link.expect("a next page");
+    assert!(
+        next.contains("due_from=") && next.contains("due_before="),
+        "{next}"
+    );
+    let next = next.trim_start_matches('<').split('>').next().unwrap();
+    let rest: Value = app
+        .get(next)
+        .bearer_auth(&crew.revisit.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest.as_array().unwrap().len(), 4, "{rest}");
+    for wrong in [
+        "filter=everything".to_owned(),
+        format!("due_from={}", stamp(from)),
+        format!("due_from={}&due_before={}", stamp(before), stamp(from)),
+        format!("filter=key&{range}"),
+        "due_from=tomorrow&due_before=later".to_owned(),
+    ] {
+        let (status, body, _) = api(&wrong).await;
+        assert_eq!(status, 400, "{wrong}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request", "{wrong}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|e| e.contains("filter") || e.contains("due")),
+            "{wrong}: {body}"
+        );
+    }
 
     // A page after something that is not a task of the queue is refused, naming the parameter.
     let wrong = caller

@@ -223,7 +223,8 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
 
     let cache = app.documents.cache().stats();
     let commits = app.sync_commits.stats();
-    let gauges: [(&str, &str, &str, f64); 16] = [
+    let access = app.sync_access.stats();
+    let gauges: [(&str, &str, &str, f64); 18] = [
         (
             "fieldsync_sync_commit_waiting",
             "gauge",
@@ -247,6 +248,18 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
             "counter",
             "Sync messages with changes made durable; over the commits, the mean group size.",
             commits.committed as f64,
+        ),
+        (
+            "fieldsync_sync_access_checks_total",
+            "counter",
+            "Sync messages whose document access was checked (every message is).",
+            access.checks as f64,
+        ),
+        (
+            "fieldsync_sync_access_statements_total",
+            "counter",
+            "Statements that answered those checks (checks arriving together share one).",
+            access.statements as f64,
         ),
         (
             "fieldsync_sync_connections",

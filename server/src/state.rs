@@ -18,6 +18,8 @@ pub struct AppState {
     pub sync_hub: SyncHub,
     /// Sync messages arriving together are committed in one transaction.
     pub sync_commits: Arc<GroupCommit>,
+    /// Sync messages' access checks arriving together are answered by one statement.
+    pub sync_access: Arc<crate::sync::AccessChecks>,
     /// Uploads streaming at once; each holds at most one part in memory.
     pub upload_slots: Arc<Semaphore>,
     /// Decoding and deriving evidence photos, bounded in concurrency and memory.
@@ -44,6 +46,7 @@ impl AppState {
             documents: Documents::new(db.clone(), Default::default()),
             sync_hub: SyncHub::new(),
             sync_commits: Arc::default(),
+            sync_access: Arc::default(),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             images: crate::images::ImagePipeline::new(Default::default()),
             webhooks: Default::default(),

@@ -50,6 +50,49 @@ pub async fn document_access(
     Ok(row.and_then(|row| decide(caller, &row)))
 }
 
+#[derive(sqlx::FromRow)]
+struct NumberedAccessRow {
+    /// The check's place in the list (from 1).
+    at: i64,
+    #[sqlx(flatten)]
+    row: AccessRow,
+}
+
+/// [`document_access`] for several callers and documents in one statement (the sync
+/// connections' checks that arrive together): the answers in the order of `checks`.
+pub async fn document_access_all(
+    db: impl PgExecutor<'_>,
+    checks: &[(&Caller, Uuid)],
+) -> Result<Vec<Option<DocumentAccess>>, sqlx::Error> {
+    let documents: Vec<Uuid> = checks.iter().map(|(_, id)| *id).collect();
+    let staff: Vec<Uuid> = checks.iter().map(|(caller, _)| caller.staff_id).collect();
+    let rows: Vec<NumberedAccessRow> = sqlx::query_as(
+        r#"select t.at, d.organisation_id, d.kind, j.complete,
+                  j.archived_at is not null as archived,
+                  exists (select 1 from job_assignments a
+                          where a.job_id = d.id and a.technician_id = t.staff) as ever_assigned,
+                  ti.technician_id as index_owner
+           from unnest($1::uuid[], $2::uuid[]) with ordinality as t(document, staff, at)
+           join documents d on d.id = t.document
+           left join jobs j on j.id = d.id
+           left join technician_indexes ti on ti.document_id = d.id"#,
+    )
+    .bind(&documents)
+    .bind(&staff)
+    .fetch_all(db)
+    .await?;
+    let mut answers = vec![None; checks.len()];
+    for numbered in rows {
+        let index = usize::try_from(numbered.at - 1).ok();
+        if let Some((answer, (caller, _))) =
+            index.and_then(|i| answers.get_mut(i).zip(checks.get(i)))
+        {
+            *answer = decide(caller, &numbered.row);
+        }
+    }
+    Ok(answers)
+}
+
 fn decide(caller: &Caller, row: &AccessRow) -> Option<DocumentAccess> {
     if row.organisation_id != caller.organisation_id {
         return None;

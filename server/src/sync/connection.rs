@@ -18,7 +18,7 @@ use super::document::{OpenDocument, Receipt, load_state, save_state};
 use super::fleet;
 use super::hub::{Notice, Watch};
 use crate::auth::Caller;
-use crate::jobs::{DocumentAccess, document_access};
+use crate::jobs::DocumentAccess;
 use crate::state::AppState;
 
 /// Largest message accepted from a peer. Job documents are small; photos go through uploads.
@@ -390,7 +390,8 @@ impl Connection {
     /// Whether the caller may see document `id` (checked on every message: access changes). A
     /// storage failure is told apart: it must never look like "not shared with you".
     async fn open(&mut self, id: Uuid) -> Opened {
-        let access = match document_access(&self.app.db, &self.caller, id).await {
+        let checks = &self.app.sync_access;
+        let access = match checks.check(&self.app.db, &self.caller, id).await {
             Ok(Some(access)) => access,
             Ok(None) => return Opened::No,
             Err(e) => {

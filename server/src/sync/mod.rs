@@ -1,11 +1,13 @@
 //! WebSocket sync with automerge-repo peers (`GET /sync`).
 
+mod access;
 mod commit;
 mod connection;
 pub mod document;
 pub mod fleet;
 mod hub;
 
+pub use access::{AccessChecks, AccessStats};
 pub use commit::GroupCommit;
 pub use connection::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use hub::SyncHub;

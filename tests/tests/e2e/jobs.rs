@@ -685,3 +685,115 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// The sync connections ask their per-message access checks together, in one statement; each
+/// answer is the one the single check gives, for every role and kind of document: a job
+/// assigned or not, cancelled and archived, completed, a technician's index, another
+/// organisation's job, and an id that is nothing.
+#[tokio::test]
+async fn access_checks_asked_together_answer_as_each_alone() {
+    use fieldsync_server::auth::Caller;
+    use fieldsync_server::jobs::{DocumentAccess, document_access, document_access_all};
+    use harness::visit::{Evidence, complete_visit};
+    use sync_protocol::job::Role as WriterRole;
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let others = app.crew("华东家电维修中心").await;
+    let admin = app.admin(&crew).await;
+    let id = |job: &Value| job["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+    let assigned = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let unassigned = app.book(&crew, None).await;
+    let archived = app.book(&crew, Some(crew.technician.staff.id)).await;
+    for (action, body) in [
+        ("cancel", json!({"reason": "客户取消"})),
+        ("archive", json!({})),
+    ] {
+        let response = app
+            .post(&format!("/api/v1/jobs/{}/{action}", id(&archived)))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{action}");
+    }
+    let completed = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &completed, &Evidence::small(3)).await;
+    let elsewhere = app.book(&others, Some(others.technician.staff.id)).await;
+    let index: Uuid =
+        sqlx::query_scalar("select document_id from technician_indexes where technician_id = $1")
+            .bind(crew.technician.staff.id)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    let documents = [
+        id(&assigned),
+        id(&unassigned),
+        id(&archived),
+        id(&completed),
+        id(&elsewhere),
+        index,
+        Uuid::new_v4(),
+    ];
+    let callers: Vec<Caller> = [
+        &crew.technician,
+        &crew.other_technician,
+        &crew.dispatcher,
+        &crew.revisit,
+        &admin,
+        &others.dispatcher,
+    ]
+    .into_iter()
+    .map(|signed| Caller {
+        staff_id: signed.staff.id,
+        organisation_id: signed.staff.organisation_id,
+        name: signed.staff.name.clone(),
+        role: signed.staff.role,
+        device_token_id: signed.token_id,
+        device_name: "test tablet".into(),
+        browser: false,
+    })
+    .collect();
+    let checks: Vec<(&Caller, Uuid)> = callers
+        .iter()
+        .flat_map(|caller| documents.iter().map(move |document| (caller, *document)))
+        .collect();
+    let together = document_access_all(&app.database.pool, &checks)
+        .await
+        .unwrap();
+    let mut alone = Vec::new();
+    for (caller, document) in &checks {
+        alone.push(
+            document_access(&app.database.pool, caller, *document)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(together, alone);
+    // And the answers are the rules (not all "no"): the technician's own job and index, the
+    // dispatcher's organisation, the revisit caller's completed job, nothing across
+    // organisations or after archiving.
+    let answer = |caller: usize, document: usize| together[caller * documents.len() + document];
+    let technician = Some(DocumentAccess::Write(WriterRole::Technician));
+    let dispatcher = Some(DocumentAccess::Write(WriterRole::Dispatcher));
+    let read = Some(DocumentAccess::Read);
+    assert_eq!(answer(0, 0), technician);
+    assert_eq!(answer(0, 1), None);
+    assert_eq!(answer(0, 2), None, "archived");
+    assert_eq!(answer(0, 5), read, "the technician's own index");
+    assert_eq!(answer(1, 0), None);
+    assert_eq!(answer(1, 5), None, "another technician's index");
+    assert_eq!(answer(2, 1), dispatcher);
+    assert_eq!(answer(2, 4), None, "another organisation");
+    assert_eq!(answer(3, 3), read, "a completed job");
+    assert_eq!(answer(3, 0), None, "an open job");
+    assert_eq!(answer(4, 0), read, "admins read");
+    assert_eq!(answer(5, 4), dispatcher);
+    assert!((0..callers.len()).all(|caller| answer(caller, 6).is_none()));
+    // Nothing asked, nothing answered (and no statement that fails).
+    assert_eq!(
+        document_access_all(&app.database.pool, &[]).await.unwrap(),
+        []
+    );
+}

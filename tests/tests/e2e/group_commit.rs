@@ -241,6 +241,8 @@ async fn arrived(app: &TestApp, crew: &Crew, tablet: &Tablet) -> bool {
 struct Counts {
     commits: f64,
     committed: f64,
+    access_checks: f64,
+    access_statements: f64,
 }
 
 impl Counts {
@@ -248,6 +250,8 @@ impl Counts {
         Self {
             commits: app.metric("fieldsync_sync_commits_total").await,
             committed: app.metric("fieldsync_sync_committed_messages_total").await,
+            access_checks: app.metric("fieldsync_sync_access_checks_total").await,
+            access_statements: app.metric("fieldsync_sync_access_statements_total").await,
         }
     }
 }
@@ -283,6 +287,14 @@ async fn messages_waiting_together_are_committed_in_one_transaction_each_acknowl
     let after = Counts::now(app).await;
     assert_eq!(after.commits - before.commits, 3.0);
     assert_eq!(after.committed - before.committed, 6.0);
+    // Every message's access was checked, by as many statements at most.
+    let checks = after.access_checks - before.access_checks;
+    let statements = after.access_statements - before.access_statements;
+    assert!(checks >= 6.0, "{checks} access checks");
+    assert!(
+        statements >= 1.0 && statements <= checks,
+        "{statements} statements"
+    );
     for (tablet, change) in blocked
         .iter()
         .zip(&sent.first)

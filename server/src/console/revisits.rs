@@ -93,7 +93,12 @@ async fn queue_page(
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(headers);
     let me = signed.0.caller.staff_id;
-    let filter = query.filter.as_str();
+    // One of the desk's filter words (an unknown one is no filter), as its links repeat it.
+    let filter = FILTERS
+        .iter()
+        .map(|(word, _)| *word)
+        .find(|word| *word == query.filter)
+        .unwrap_or("");
     let clock = Clock::of(app, &signed.0.caller, headers).await?;
     // By due time, so overdue tasks come first; one more than a page, to know whether a next
     // page is there.

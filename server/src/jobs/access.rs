@@ -33,21 +33,8 @@ pub async fn document_access(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Option<DocumentAccess>, sqlx::Error> {
-    let row: Option<AccessRow> = sqlx::query_as(
-        r#"select d.organisation_id, d.kind, j.complete, j.archived_at is not null as archived,
-                  exists (select 1 from job_assignments a
-                          where a.job_id = d.id and a.technician_id = $2) as ever_assigned,
-                  ti.technician_id as index_owner
-           from documents d
-           left join jobs j on j.id = d.id
-           left join technician_indexes ti on ti.document_id = d.id
-           where d.id = $1"#,
-    )
-    .bind(id)
-    .bind(caller.staff_id)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.and_then(|row| decide(caller, &row)))
+    let mut answers = document_access_all(db, &[(caller, id)]).await?;
+    Ok(answers.pop().flatten())
 }
 
 #[derive(sqlx::FromRow)]

@@ -687,9 +687,9 @@ fn base64_of(text: &str) -> String {
 }
 
 /// The sync connections ask their per-message access checks together, in one statement; each
-/// answer is the one the single check gives, for every role and kind of document: a job
-/// assigned or not, cancelled and archived, completed, a technician's index, another
-/// organisation's job, and an id that is nothing.
+/// answer is the one its check asked alone gets, and the one the rules give, for every role and
+/// kind of document: a job assigned or not, cancelled and archived, completed, a technician's
+/// index, another organisation's job, and an id that is nothing.
 #[tokio::test]
 async fn access_checks_asked_together_answer_as_each_alone() {
     use fieldsync_server::auth::Caller;

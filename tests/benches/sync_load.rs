@@ -14,7 +14,8 @@
 //! seconds per 1,000 edits (the server process and, for Fieldsync, its PostgreSQL; the process's
 //! own share beside it), the driver's own
 //! CPU per 1,000 edits (when it nears one core, the driver is the limit, not the server), RSS per
-//! idle connection (joined, nothing synced; measured first, on the server just started).
+//! idle connection (joined, nothing synced; measured first, on the server just started), and
+//! for Fieldsync how much it grouped (messages per group commit, access checks per statement).
 //! Afterwards every edit is looked for by a fresh reader, then again after the server is killed
 //! (-9) and started again.
 //!
@@ -719,12 +720,41 @@ async fn fieldsync(o: &Options) -> Outcome {
         jobs.push((id, technician["id"].as_str().unwrap().to_owned()));
     }
     let measured = workload(o, "fieldsync", &url, pid, &jobs, false, idle).await;
+    batching(&http, &base).await;
     server.kill().await.unwrap();
     let mut server = start(data.path());
     wait_ready(&http, &base).await;
     let after_kill = read_back(&url, &measured.ids).await;
     server.kill().await.unwrap();
     measured.outcome("Fieldsync (dev, PostgreSQL fsync on)", &after_kill)
+}
+
+/// How much the server grouped since it started (the run and the reads around it), from its
+/// `/metrics`: messages per group commit, access checks per statement.
+async fn batching(http: &reqwest::Client, base: &str) {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let metric = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let commits = metric("fieldsync_sync_commits_total");
+    let committed = metric("fieldsync_sync_committed_messages_total");
+    let checks = metric("fieldsync_sync_access_checks_total");
+    let statements = metric("fieldsync_sync_access_statements_total");
+    println!(
+        "fieldsync: {committed} messages with changes in {commits} group commits ({:.1} each), \
+         {checks} access checks in {statements} statements ({:.1} each), since it started",
+        committed / commits,
+        checks / statements
+    );
 }
 
 /// What a run measured before the server is killed.

@@ -720,7 +720,7 @@ async fn fieldsync(o: &Options) -> Outcome {
         jobs.push((id, technician["id"].as_str().unwrap().to_owned()));
     }
     let measured = workload(o, "fieldsync", &url, pid, &jobs, false, idle).await;
-    batching(&http, &base).await;
+    batching(&base).await;
     server.kill().await.unwrap();
     let mut server = start(data.path());
     wait_ready(&http, &base).await;
@@ -731,24 +731,12 @@ async fn fieldsync(o: &Options) -> Outcome {
 
 /// How much the server grouped since it started (the run and the reads around it), from its
 /// `/metrics`: messages per group commit, access checks per statement.
-async fn batching(http: &reqwest::Client, base: &str) {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let metric = |name: &str| -> f64 {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(f64::NAN)
-    };
-    let commits = metric("fieldsync_sync_commits_total");
-    let committed = metric("fieldsync_sync_committed_messages_total");
-    let checks = metric("fieldsync_sync_access_checks_total");
-    let statements = metric("fieldsync_sync_access_statements_total");
+async fn batching(base: &str) {
+    use harness::app::metric_at;
+    let commits = metric_at(base, "fieldsync_sync_commits_total").await;
+    let committed = metric_at(base, "fieldsync_sync_committed_messages_total").await;
+    let checks = metric_at(base, "fieldsync_sync_access_checks_total").await;
+    let statements = metric_at(base, "fieldsync_sync_access_statements_total").await;
     println!(
         "fieldsync: {committed} messages with changes in {commits} group commits ({:.1} each), \
          {checks} access checks in {statements} statements ({:.1} each), since it started",

@@ -115,6 +115,18 @@ impl TestApp {
         self.http.get(self.url(path))
     }
 
+    /// `GET path` as `token`, its body read as JSON (whatever the status).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not the JSON expected: {e}"))
+    }
+
     /// `DELETE path` as `token`; the status.
     pub async fn delete_(&self, path: &str, token: &str) -> u16 {
         self.http

@@ -31,7 +31,7 @@ const FILTERS: [(&str, Text); 5] = [
 ];
 
 /// Tasks on one page of the desk; the page ends with a link to the next.
-pub const DESK_PAGE: usize = 200;
+const DESK_PAGE: usize = 200;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DeskQuery {

@@ -110,7 +110,6 @@ impl AccessChecks {
             let asked: Vec<(&Caller, Uuid)> =
                 batch.iter().map(|c| (&c.caller, c.document)).collect();
             let answers = document_access_all(db, &asked).await;
-            drop(asked);
             {
                 let mut queue = self.queue();
                 queue.checks += batch.len() as u64;

@@ -1221,4 +1221,51 @@ async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one()
         .await;
     assert_eq!(wrong.status(), 400);
     assert!(wrong.text().await.unwrap().contains("after"));
+
+    // Then a job from a complaint, its revisit due an hour ago: the one task the "overdue" and
+    // "complaints" filters keep, on the desk and in the API, at the top of the whole queue.
+    let booked = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({
+            "customer_id": regular.id,
+            "kind": "repair",
+            "window_start": chrono::Utc::now(),
+            "window_end": chrono::Utc::now() + chrono::Duration::hours(2),
+            "from_complaint": true,
+            "complaint_reference": "TS-2026-0007",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), 201);
+    let complaint: Value = booked.json().await.unwrap();
+    add_task(
+        complaint["id"].as_str().unwrap(),
+        regular.id,
+        "complaint",
+        -1,
+    )
+    .await;
+    for filter in ["overdue", "complaints"] {
+        let page = caller
+            .get(&format!("/console/revisits?filter={filter}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(tasks(&page), 1, "{filter}");
+        assert!(
+            page.contains(complaint["number"].as_str().unwrap()),
+            "{filter}"
+        );
+        let (status, body, _) = api(&format!("filter={filter}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.as_array().unwrap().len(), 1, "{filter}: {body}");
+        assert_eq!(body[0]["job_id"], complaint["id"], "{filter}");
+    }
+    let first = caller.get("/console/revisits").await.text().await.unwrap();
+    let first_task = first.find(r#"class="task""#).unwrap();
+    let number_at = first.find(complaint["number"].as_str().unwrap()).unwrap();
+    assert!(number_at < first_task, "the overdue task comes first");
 }

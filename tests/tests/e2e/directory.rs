@@ -141,14 +141,8 @@ async fn ids_of_another_organisation_answer_like_missing_ones_on_every_directory
         .unwrap();
     assert_eq!(me["name"], "张伟", "the rival's token still works");
     let customers: Vec<Value> = app
-        .get("/api/v1/customers")
-        .bearer_auth(&crew.dispatcher.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/customers", &crew.dispatcher.token)
+        .await;
     assert_eq!(customers.len(), 1, "only our own customers are listed");
 }
 
@@ -177,15 +171,7 @@ async fn the_fleet_view_shows_each_devices_last_connection_sync_and_reported_wor
     // the note), so the view may show it a moment later: read until it does, within a limit.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let (fleet, tablet) = loop {
-        let fleet: Vec<Value> = app
-            .get("/api/v1/fleet")
-            .bearer_auth(&crew.dispatcher.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let fleet: Vec<Value> = app.get_json("/api/v1/fleet", &crew.dispatcher.token).await;
         let tablet = fleet
             .iter()
             .find(|d| d["device_token_id"] == crew.technician.token_id.to_string())

@@ -6,19 +6,22 @@
 //!
 //! A connection hands its candidate (the document's lock guard with it) to [`GroupCommit`]
 //! and waits. Up to [`MAX_BATCHES`] batches run at once, each in a task of its own, taking what
-//! is queued when it starts; so when the database is idle a message is committed alone at once,
-//! and under load the queue that builds while a commit is in flight becomes the next batch.
+//! is queued when it starts ([`super::batch`]); so when the database is idle a message is
+//! committed alone at once, and under load the queue that builds while a commit is in flight
+//! becomes the next batch.
 //! Two messages for one document are never in one batch: each holds the document's lock.
 //!
 //! If a batch's transaction fails, its messages are committed one by one, so a message that
 //! cannot be stored fails alone and the others are not held back by it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use automerge::{Automerge, Change, Patch};
 use sync_protocol::job::ReadMemo;
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
+use super::batch::Batches;
 use crate::documents::{
     Author, Current, DocumentKind, LoadedDocument, Rebased, Staged, StoreError,
 };
@@ -75,18 +78,22 @@ pub struct CommitStats {
 }
 
 /// The instance's group commit; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GroupCommit {
-    state: Mutex<Queue>,
+    batches: Arc<Batches<Waiting>>,
+    /// Transactions committed, and messages in them: the operator's view of batching.
+    commits: AtomicU64,
+    committed: AtomicU64,
 }
 
-#[derive(Debug, Default)]
-struct Queue {
-    waiting: Vec<Waiting>,
-    batches: usize,
-    /// Transactions committed, and messages in them: the operator's view of batching.
-    commits: u64,
-    committed: u64,
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self {
+            batches: Arc::new(Batches::new(MAX_BATCH, MAX_BATCHES)),
+            commits: AtomicU64::new(0),
+            committed: AtomicU64::new(0),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -96,11 +103,6 @@ struct Waiting {
 }
 
 impl GroupCommit {
-    fn queue(&self) -> MutexGuard<'_, Queue> {
-        // The queue stays consistent whatever panicked while it was held.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Commits `pending` with whatever else is waiting, and gives its lock back with the
     /// outcome. An error means the message was not stored (the tablet sends it again).
     pub async fn commit(
@@ -109,21 +111,15 @@ impl GroupCommit {
         pending: Pending,
     ) -> Result<Done, ApiError> {
         let (done, receipt) = oneshot::channel();
-        let start = {
-            let mut queue = self.queue();
-            queue.waiting.push(Waiting { pending, done });
-            let start = queue.batches < MAX_BATCHES;
-            if start {
-                queue.batches += 1;
+        let (this, app) = (self.clone(), app.clone());
+        self.batches.push(Waiting { pending, done }, move |batch| {
+            let (this, app) = (this.clone(), app.clone());
+            async move {
+                let (commits, committed) = commit_batch(&app, batch).await;
+                this.commits.fetch_add(commits, Ordering::Relaxed);
+                this.committed.fetch_add(committed, Ordering::Relaxed);
             }
-            start
-        };
-        if start {
-            // In a task of its own: a commit under way finishes even if this connection goes.
-            let this = self.clone();
-            let app = app.clone();
-            tokio::spawn(async move { this.run(&app).await });
-        }
+        });
         receipt.await.map_err(|_| {
             ApiError::Internal(anyhow::anyhow!(
                 "the commit of a sync message was abandoned"
@@ -133,46 +129,12 @@ impl GroupCommit {
 
     /// What the operator sees of the group commit.
     pub fn stats(&self) -> CommitStats {
-        let queue = self.queue();
+        let load = self.batches.load();
         CommitStats {
-            waiting: queue.waiting.len(),
-            committing: queue.batches,
-            commits: queue.commits,
-            committed: queue.committed,
-        }
-    }
-
-    /// Commits batches until nothing waits.
-    async fn run(self: Arc<Self>, app: &AppState) {
-        let mut leaving = Leaving(Some(self.clone()));
-        loop {
-            let batch: Vec<Waiting> = {
-                let mut queue = self.queue();
-                if queue.waiting.is_empty() {
-                    // Decided under the lock that queues: a message queued after this finds
-                    // the batch count lowered and starts a batch itself.
-                    queue.batches -= 1;
-                    leaving.0 = None;
-                    return;
-                }
-                let take = queue.waiting.len().min(MAX_BATCH);
-                queue.waiting.drain(..take).collect()
-            };
-            let commits = commit_batch(app, batch).await;
-            let mut queue = self.queue();
-            queue.commits += commits.0;
-            queue.committed += commits.1;
-        }
-    }
-}
-
-/// Lowers the batch count if a batch task ends by panicking.
-struct Leaving(Option<Arc<GroupCommit>>);
-
-impl Drop for Leaving {
-    fn drop(&mut self) {
-        if let Some(group) = self.0.take() {
-            group.queue().batches -= 1;
+            waiting: load.waiting,
+            committing: load.running,
+            commits: self.commits.load(Ordering::Relaxed),
+            committed: self.committed.load(Ordering::Relaxed),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! WebSocket sync with automerge-repo peers (`GET /sync`).
 
 mod access;
+mod batch;
 mod commit;
 mod connection;
 pub mod document;

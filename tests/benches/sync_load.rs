@@ -5,7 +5,14 @@
 //!
 //!     cargo build --release -p fieldsync-server
 //!     cargo bench -p fieldsync-tests --bench sync_load -- [--tablets 200] [--edits 50]
-//!         [--idle 1000] [--only fieldsync|js]
+//!         [--idle 1000] [--only fieldsync|js] [--storm] [--rounds 1] [--against BINARY]
+//!
+//! `--rounds N` runs it N times. `--against BINARY` compares this tree's release server with
+//! another build of it (a `fieldsync-server` binary kept from an earlier tree) on the same
+//! workload, N rounds, the order swapped every round (this machine's speed drifts within the
+//! hour, so only runs close in time compare), and sums up each side: edits/s, CPU per 1,000
+//! edits, and that CPU over the driver's own in the same run (the driver does the same work
+//! against both, so the quotient cancels most of the drift).
 //!
 //! Each tablet is a task with its own WebSocket and Automerge document, editing as a
 //! technician's app does: one change per edit (a work item under `/visit` and its timeline
@@ -53,6 +60,10 @@ struct Options {
     /// Reconnect storm instead: each tablet has two jobs synced, makes `edits` changes on each
     /// offline, then every tablet connects at once.
     storm: bool,
+    /// Runs of the whole measurement.
+    rounds: usize,
+    /// Another `fieldsync-server` binary to compare this tree's with (Fieldsync only).
+    against: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -62,6 +73,8 @@ fn options() -> Options {
         idle: 1000,
         only: None,
         storm: false,
+        rounds: 1,
+        against: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -72,6 +85,12 @@ fn options() -> Options {
             "--edits" => o.edits = value.parse().unwrap(),
             "--idle" => o.idle = value.parse().unwrap(),
             "--only" => o.only = Some(value),
+            "--rounds" => o.rounds = value.parse::<usize>().unwrap().max(1),
+            "--against" => {
+                let binary = PathBuf::from(&value);
+                assert!(binary.is_file(), "--against {value}: no such binary");
+                o.against = Some(binary);
+            }
             "--storm" => {
                 o.storm = true;
                 i += 1;
@@ -492,7 +511,7 @@ async fn read_back(url: &str, ids: &[DocumentId]) -> Vec<usize> {
 
 #[derive(Debug)]
 struct Outcome {
-    name: &'static str,
+    name: String,
     edits: usize,
     seconds: f64,
     p50: Duration,
@@ -655,12 +674,12 @@ async fn storm(
     (converged, seconds, cpu, driver)
 }
 
-async fn fieldsync(o: &Options) -> Outcome {
-    let binary = harness::binaries::path("fieldsync-server");
+/// The workload against `binary` (`fieldsync-server`), reported as `name`.
+async fn fieldsync(o: &Options, binary: &Path, name: &str) -> Outcome {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let start = |data: &Path| {
-        tokio::process::Command::new(&binary)
+        tokio::process::Command::new(binary)
             .args(["dev", "--data-dir"])
             .arg(data)
             .args(["--bind", &format!("127.0.0.1:{port}")])
@@ -726,7 +745,7 @@ async fn fieldsync(o: &Options) -> Outcome {
     wait_ready(&http, &base).await;
     let after_kill = read_back(&url, &measured.ids).await;
     server.kill().await.unwrap();
-    measured.outcome("Fieldsync (dev, PostgreSQL fsync on)", &after_kill)
+    measured.outcome(name, &after_kill)
 }
 
 /// How much the server grouped since it started (the run and the reads around it), from its
@@ -791,10 +810,10 @@ async fn workload(
 }
 
 impl Measured {
-    fn outcome(self, name: &'static str, after_kill: &[usize]) -> Outcome {
+    fn outcome(self, name: &str, after_kill: &[usize]) -> Outcome {
         let per_1000 = |seconds: f64| seconds / self.changes as f64 * 1000.0;
         Outcome {
-            name,
+            name: name.to_owned(),
             edits: self.changes,
             seconds: self.seconds,
             p50: percentile(&self.latencies, 0.5),
@@ -871,12 +890,29 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let this_tree = harness::binaries::path("fieldsync-server");
     let mut outcomes = Vec::new();
-    if o.only.as_deref() != Some("js") {
-        outcomes.push(runtime.block_on(fieldsync(&o)));
-    }
-    if o.only.as_deref() != Some("fieldsync") {
-        outcomes.push(runtime.block_on(javascript(&o)));
+    for round in 0..o.rounds {
+        if let Some(baseline) = &o.against {
+            let mut sides = [
+                (baseline.as_path(), "Fieldsync, baseline"),
+                (this_tree.as_path(), "Fieldsync, this tree"),
+            ];
+            if round % 2 == 1 {
+                sides.reverse();
+            }
+            for (binary, name) in sides {
+                outcomes.push(runtime.block_on(fieldsync(&o, binary, name)));
+            }
+            continue;
+        }
+        if o.only.as_deref() != Some("js") {
+            let name = "Fieldsync (dev, PostgreSQL fsync on)";
+            outcomes.push(runtime.block_on(fieldsync(&o, &this_tree, name)));
+        }
+        if o.only.as_deref() != Some("fieldsync") {
+            outcomes.push(runtime.block_on(javascript(&o)));
+        }
     }
     if o.storm {
         println!(
@@ -910,4 +946,47 @@ fn main() {
             r.found_after_kill,
         );
     }
+    if let Some(baseline) = &o.against {
+        println!("\nbaseline: {}", baseline.display());
+        compare(&outcomes);
+    }
+}
+
+/// Each side of an `--against` comparison summed up over its rounds, and the change in CPU
+/// per edit relative to the driver's.
+fn compare(outcomes: &[Outcome]) {
+    let side =
+        |name: &str| -> Vec<&Outcome> { outcomes.iter().filter(|r| r.name == name).collect() };
+    let range = |values: Vec<f64>, digits: usize| {
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{low:.digits$}–{high:.digits$}")
+    };
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len().max(1) as f64;
+    println!(
+        "\n| side | runs | edits/s | server CPU s per 1,000 edits | server CPU over driver CPU (each run) | mean |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut means = Vec::new();
+    for name in ["Fieldsync, baseline", "Fieldsync, this tree"] {
+        let runs = side(name);
+        let ratios: Vec<f64> = runs
+            .iter()
+            .map(|r| r.cpu_per_1000 / r.driver_cpu_per_1000)
+            .collect();
+        let listed: Vec<String> = ratios.iter().map(|q| format!("{q:.2}")).collect();
+        println!(
+            "| {name} | {} | {} | {} | {} | {:.2} |",
+            runs.len(),
+            range(runs.iter().map(|r| r.edits as f64 / r.seconds).collect(), 0),
+            range(runs.iter().map(|r| r.cpu_per_1000).collect(), 2),
+            listed.join(", "),
+            mean(&ratios)
+        );
+        means.push(mean(&ratios));
+    }
+    println!(
+        "\nthis tree's server CPU per edit (relative to the driver's): {:+.1} % against the baseline",
+        (means[1] / means[0] - 1.0) * 100.0
+    );
 }

@@ -68,10 +68,12 @@ impl AccessChecks {
             document,
             answer,
         };
-        let (this, db) = (self.clone(), db.clone());
-        self.batches.push(check, move |batch| {
-            let (this, db) = (this.clone(), db.clone());
-            async move { this.answer(&db, batch).await }
+        self.batches.push(check, || {
+            let (this, db) = (self.clone(), db.clone());
+            move |batch| {
+                let (this, db) = (this.clone(), db.clone());
+                async move { this.answer(&db, batch).await }
+            }
         });
         receipt
             .await

@@ -53,24 +53,26 @@ impl<T: Send + 'static> Batches<T> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `item`; if a task may start, starts one that works batches with `work` until
-    /// nothing is queued (a task already running works the item with its own `work`).
-    pub fn push<W, F>(self: &Arc<Self>, item: T, work: W)
+    /// Queues `item`; if a task may start, starts one that works batches with what `start`
+    /// makes until nothing is queued (`start` is called only then: a task already running
+    /// works the item with its own work).
+    pub fn push<S, W, F>(self: &Arc<Self>, item: T, start: S)
     where
+        S: FnOnce() -> W,
         W: FnMut(Vec<T>) -> F + Send + 'static,
         F: Future<Output = ()> + Send,
     {
-        let start = {
+        let starts = {
             let mut queue = self.queue();
             queue.waiting.push(item);
-            let start = queue.running < self.max_running;
-            if start {
+            let starts = queue.running < self.max_running;
+            if starts {
                 queue.running += 1;
             }
-            start
+            starts
         };
-        if start {
-            let this = self.clone();
+        if starts {
+            let (this, work) = (self.clone(), start());
             tokio::spawn(async move { this.run(work).await });
         }
     }
@@ -150,20 +152,22 @@ mod tests {
     async fn an_item_alone_is_worked_at_once_and_what_queues_meanwhile_is_the_next_batch() {
         let batches = Arc::new(Batches::<Item>::new(3, 1));
         let (tx, alone) = oneshot::channel();
-        batches.push((0, tx), answer);
+        batches.push((0, tx), || answer);
         assert_eq!(alone.await.unwrap(), 1);
 
         // Hold the only task in its first batch while five more items queue.
         let release = Arc::new(Notify::new());
         let (tx, first) = oneshot::channel();
         let held = release.clone();
-        batches.push((1, tx), move |batch: Vec<Item>| {
-            let held = held.clone();
-            async move {
-                if batch.iter().any(|(n, _)| *n == 1) {
-                    held.notified().await;
+        batches.push((1, tx), move || {
+            move |batch: Vec<Item>| {
+                let held = held.clone();
+                async move {
+                    if batch.iter().any(|(n, _)| *n == 1) {
+                        held.notified().await;
+                    }
+                    answer(batch).await;
                 }
-                answer(batch).await;
             }
         });
         while batches.load().waiting > 0 {
@@ -173,7 +177,9 @@ mod tests {
         for n in 2..7 {
             let (tx, rx) = oneshot::channel();
             // No second task starts: this work is never used.
-            batches.push((n, tx), |_| async { unreachable!("a second task started") });
+            batches.push((n, tx), || -> fn(Vec<Item>) -> std::future::Ready<()> {
+                unreachable!("a second task started")
+            });
             later.push(rx);
         }
         assert_eq!(
@@ -206,11 +212,13 @@ mod tests {
         let release = Arc::new(Notify::new());
         let held = release.clone();
         let (tx, first) = oneshot::channel();
-        batches.push((1, tx), move |_batch: Vec<Item>| {
-            let held = held.clone();
-            async move {
-                held.notified().await;
-                panic!("the work failed");
+        batches.push((1, tx), move || {
+            move |_batch: Vec<Item>| {
+                let held = held.clone();
+                async move {
+                    held.notified().await;
+                    panic!("the work failed");
+                }
             }
         });
         // The task holds its batch of one; the next item queues behind it.
@@ -218,7 +226,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let (tx, queued) = oneshot::channel();
-        batches.push((2, tx), answer);
+        batches.push((2, tx), || answer);
         assert_eq!(batches.load().waiting, 1);
         release.notify_one();
         // The batch in hand and the item queued behind it are both dropped, not left waiting.
@@ -234,7 +242,7 @@ mod tests {
         );
         // And the next item starts a task again.
         let (tx, after) = oneshot::channel();
-        batches.push((3, tx), answer);
+        batches.push((3, tx), || answer);
         assert_eq!(after.await.unwrap(), 1);
     }
 }

@@ -111,13 +111,15 @@ impl GroupCommit {
         pending: Pending,
     ) -> Result<Done, ApiError> {
         let (done, receipt) = oneshot::channel();
-        let (this, app) = (self.clone(), app.clone());
-        self.batches.push(Waiting { pending, done }, move |batch| {
-            let (this, app) = (this.clone(), app.clone());
-            async move {
-                let (commits, committed) = commit_batch(&app, batch).await;
-                this.commits.fetch_add(commits, Ordering::Relaxed);
-                this.committed.fetch_add(committed, Ordering::Relaxed);
+        self.batches.push(Waiting { pending, done }, || {
+            let (this, app) = (self.clone(), app.clone());
+            move |batch| {
+                let (this, app) = (this.clone(), app.clone());
+                async move {
+                    let (commits, committed) = commit_batch(&app, batch).await;
+                    this.commits.fetch_add(commits, Ordering::Relaxed);
+                    this.committed.fetch_add(committed, Ordering::Relaxed);
+                }
             }
         });
         receipt.await.map_err(|_| {

@@ -53,6 +53,7 @@ pub async fn confirm(
         ApiError::BadRequest("channel must be one of phone, sms, in_person".into())
     })?;
     let mut edit = begin(state, caller, job).await?;
+    refuse_when_over(&mut edit, job, Office::Confirm).await?;
     let after = edit
         .change(job, |doc| {
             DispatcherActions::new(doc, caller.staff_id.to_string()).confirm_appointment(
@@ -75,6 +76,7 @@ pub async fn reschedule(
 ) -> Result<(), ApiError> {
     check_window(request.window_start, request.window_end)?;
     let mut edit = begin(state, caller, job).await?;
+    refuse_when_over(&mut edit, job, Office::Reschedule).await?;
     let after = edit
         .change(job, |doc| {
             DispatcherActions::new(doc, caller.staff_id.to_string()).reschedule(
@@ -102,6 +104,7 @@ pub async fn reassign(
     authorize(state, caller, job).await?;
     let new_index = index::ensure_index(state, caller.organisation_id, technician).await?;
     let mut edit = begin(state, caller, job).await?;
+    refuse_when_over(&mut edit, job, Office::Reassign).await?;
     let mut previous = None;
     let after = edit
         .change(job, |doc| {
@@ -146,6 +149,7 @@ pub async fn cancel(
         ));
     }
     let mut edit = begin(state, caller, job).await?;
+    refuse_when_over(&mut edit, job, Office::Cancel).await?;
     let after = edit
         .change(job, |doc| {
             DispatcherActions::new(doc, caller.staff_id.to_string())
@@ -163,12 +167,7 @@ pub async fn cancel(
 /// shut out. Archiving an archived job changes nothing.
 pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
     let mut edit = begin(state, caller, job).await?;
-    // Locks the projection row: a merge completing the job concurrently commits first.
-    let status: String = sqlx::query_scalar("select status from jobs where id = $1 for update")
-        .bind(job)
-        .fetch_one(&mut *edit.tx)
-        .await?;
-    match status.as_str() {
+    match locked_status(&mut edit, job).await?.as_str() {
         "archived" => return Ok(()),
         "complete" | "cancelled" => {}
         other => {
@@ -193,6 +192,63 @@ pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(),
         index::remove(&mut edit, technician, job).await?;
     }
     edit.commit().await
+}
+
+/// An office change to a job that is still under way.
+#[derive(Debug, Clone, Copy)]
+enum Office {
+    Confirm,
+    Reschedule,
+    Reassign,
+    Cancel,
+}
+
+impl Office {
+    fn done(self) -> &'static str {
+        match self {
+            Office::Confirm => "confirmed",
+            Office::Reschedule => "rescheduled",
+            Office::Reassign => "reassigned",
+            Office::Cancel => "cancelled",
+        }
+    }
+}
+
+/// The job's status, its projection row locked until the edit commits: a merge that completes
+/// the job at the same moment commits first, or waits for this edit.
+async fn locked_status(edit: &mut Edit<'_>, job: Uuid) -> Result<String, ApiError> {
+    Ok(
+        sqlx::query_scalar("select status from jobs where id = $1 for update")
+            .bind(job)
+            .fetch_one(&mut *edit.tx)
+            .await?,
+    )
+}
+
+/// Refuses (409, nothing written) an office change to a job that is over. A complete job's
+/// visit is done and signed, its completion event sent and its revisit under way: moving or
+/// cancelling it would unmake that record (and give its technician the job back). A cancelled
+/// job is not to be revived by a reschedule; an archived one left every tablet for good.
+async fn refuse_when_over(edit: &mut Edit<'_>, job: Uuid, change: Office) -> Result<(), ApiError> {
+    let status = locked_status(edit, job).await?;
+    let why = match (status.as_str(), change) {
+        ("complete", _) => format!(
+            "this job is complete (its visit is signed and its revisit under way), so it cannot \
+             be {}; book a new job for further work",
+            change.done()
+        ),
+        ("cancelled", Office::Cancel) => "this job is cancelled already".to_owned(),
+        ("cancelled", _) => format!(
+            "this job is cancelled, so it cannot be {}; book a new job instead",
+            change.done()
+        ),
+        ("archived", _) => format!(
+            "this job is archived, so it cannot be {}; book a new job for further work",
+            change.done()
+        ),
+        _ => return Ok(()),
+    };
+    Err(ApiError::Conflict(why))
 }
 
 /// Dispatchers of the job's organisation only; anyone else learns nothing.

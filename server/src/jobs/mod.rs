@@ -40,6 +40,10 @@ pub async fn resolve(
     text: &str,
 ) -> Result<uuid::Uuid, crate::error::ApiError> {
     let text = text.trim();
+    // PostgreSQL text holds no NUL: such a "number" names nothing, and must not reach a query.
+    if text.contains('\0') {
+        return Err(crate::error::ApiError::NotFound);
+    }
     if text.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("FS-")) {
         return sqlx::query_scalar(
             "select id from jobs where organisation_id = $1 and number = $2",

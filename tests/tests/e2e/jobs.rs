@@ -465,6 +465,100 @@ async fn a_complete_job_is_archived_out_of_the_technicians_reach_and_an_open_one
 }
 
 #[tokio::test]
+async fn a_job_that_is_over_refuses_the_offices_changes_and_keeps_its_record() {
+    use harness::visit::{Evidence, complete_visit};
+
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let done = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &done, &Evidence::small(5)).await;
+    let dropped = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let id = |job: &Value| job["id"].as_str().unwrap().to_owned();
+    let (done_id, dropped_id) = (id(&done), id(&dropped));
+    let change = |job: String, action: &'static str| {
+        let body = match action {
+            "confirmation" => {
+                json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": chrono::Utc::now()})
+            }
+            "reschedule" => {
+                json!({"window_start": "2026-12-03T06:00:00Z", "window_end": "2026-12-03T08:00:00Z"})
+            }
+            "reassign" => json!({"technician_id": crew.other_technician.staff.id}),
+            _ => json!({"reason": "客户改期"}),
+        };
+        let request = app
+            .post(&format!("/api/v1/jobs/{job}/{action}"))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            (
+                status,
+                body["error"]["message"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    assert_eq!(change(dropped_id.clone(), "cancel").await.0, 200);
+    let (_, before_done) = app.job(&crew.dispatcher.token, &done_id).await;
+    let (_, before_dropped) = app.job(&crew.dispatcher.token, &dropped_id).await;
+    assert_eq!(before_done["status"], "complete", "{before_done}");
+
+    // A complete job: its signed visit and its revisit stand; nothing moves it.
+    for action in ["confirmation", "reschedule", "reassign", "cancel"] {
+        let (status, message) = change(done_id.clone(), action).await;
+        assert_eq!(status, 409, "{action}: {message}");
+        assert!(
+            message.contains("complete") && message.contains("book a new job"),
+            "{action}: {message}"
+        );
+    }
+    // A cancelled one is not revived, nor cancelled twice (its reason and time stay).
+    for action in ["confirmation", "reschedule", "reassign", "cancel"] {
+        let (status, message) = change(dropped_id.clone(), action).await;
+        assert_eq!(status, 409, "{action}: {message}");
+        assert!(message.contains("cancelled"), "{action}: {message}");
+    }
+    assert_eq!(
+        app.job(&crew.dispatcher.token, &done_id).await.1,
+        before_done
+    );
+    assert_eq!(
+        app.job(&crew.dispatcher.token, &dropped_id).await.1,
+        before_dropped
+    );
+    assert_eq!(
+        app.job(&crew.technician.token, &done_id).await.1["technician_id"],
+        crew.technician.staff.id.to_string()
+    );
+
+    // Archived: gone from the tablet for good; a late cancel must not bring it back.
+    let archived = app
+        .post(&format!("/api/v1/jobs/{dropped_id}/archive"))
+        .bearer_auth(&crew.dispatcher.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(archived.status(), 200);
+    let (_, before_archived) = app.job(&crew.dispatcher.token, &dropped_id).await;
+    let (status, message) = change(dropped_id.clone(), "cancel").await;
+    assert_eq!(status, 409, "{message}");
+    assert!(message.contains("archived"), "{message}");
+    assert_eq!(
+        app.job(&crew.dispatcher.token, &dropped_id).await.1,
+        before_archived
+    );
+    assert_eq!(app.job(&crew.technician.token, &dropped_id).await.0, 404);
+    assert_eq!(
+        index_jobs(&app, &crew.technician.token).await,
+        vec![done_id.clone()],
+        "the archived job stays off the technician's list; the complete one (not archived) stays"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_route_with_an_id_answers_strangers_exactly_as_for_an_id_that_does_not_exist() {
     use harness::visit::{Evidence, complete_visit};
     use sha2::{Digest, Sha256};

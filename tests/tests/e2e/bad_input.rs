@@ -74,6 +74,16 @@ async fn a_nul_character_in_any_text_is_a_400_and_stores_nothing() {
     )
     .await;
     assert_eq!(status, 201, "{message}");
+    // In a job number in the path it names nothing: 404, as for any unknown number.
+    for path in ["/api/v1/jobs/FS-%00", "/api/v1/jobs/FS-2026-%001"] {
+        let response = app
+            .get(path)
+            .bearer_auth(&crew.dispatcher.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]

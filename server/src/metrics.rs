@@ -162,10 +162,12 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
              (select count(*) from webhook_deliveries where state = 'dead') as deliveries_dead,
              (select count(*) from uploads where state = 'receiving') as uploads_receiving,
              (select count(*) from revisit_tasks t
-              where not exists (select 1 from revisit_outcomes o where o.task_id = t.id)) as revisits_open,
+              where not exists (select 1 from revisit_outcomes o
+                                where o.task_id = t.id and o.reached)) as revisits_open,
              (select count(*) from revisit_tasks t
               where t.due_at < now()
-                and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)) as revisits_overdue"#,
+                and not exists (select 1 from revisit_outcomes o
+                                where o.task_id = t.id and o.reached)) as revisits_overdue"#,
     )
     .fetch_one(&app.db)
     .await?;
@@ -331,7 +333,7 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
         (
             "fieldsync_revisits_open",
             "gauge",
-            "Revisit tasks without an outcome.",
+            "Revisit tasks whose customer has not been reached yet (no outcome, or only unanswered calls).",
             queues.revisits_open as f64,
         ),
     ];
@@ -343,7 +345,7 @@ pub async fn render(State(app): State<AppState>, headers: HeaderMap) -> Result<R
         &mut out,
         "fieldsync_revisits_overdue",
         "gauge",
-        "Revisit tasks past their due time without an outcome.",
+        "Revisit tasks past their due time whose customer has not been reached yet.",
     );
     let _ = writeln!(
         out,

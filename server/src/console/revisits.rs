@@ -154,7 +154,15 @@ async fn queue_page(
                                 }
                             }
                             td { (task.customer_phone.as_deref().unwrap_or("—")) }
-                            td { (i18n::reason(lang, &task.reason)) }
+                            td {
+                                (i18n::reason(lang, &task.reason))
+                                // An open task's outcomes are calls that did not reach the
+                                // customer: call again.
+                                @if task.outcomes > 0 {
+                                    br;
+                                    span.attempts { (task.outcomes) (lang.t(Text::CallsUnanswered)) }
+                                }
+                            }
                             td {
                                 @if task.claimed_by == Some(me) {
                                     a href={ "/console/revisits/" (task.id) } { (lang.t(Text::RecordOutcome)) }

@@ -84,8 +84,9 @@ impl Month {
 pub struct OutcomeLine {
     pub task_id: Uuid,
     pub recorded_at: DateTime<Utc>,
-    /// The task's first outcome, whenever it was: a revisit is done (and on time or not) once.
-    pub first_at: DateTime<Utc>,
+    /// When the task's customer was first reached, whenever that was (`None` while no call
+    /// reached them): a revisit is done (and on time or not) once, when the customer is reached.
+    pub first_at: Option<DateTime<Utc>>,
     pub due_at: DateTime<Utc>,
     pub reached: bool,
     pub problem_solved: Option<bool>,
@@ -160,8 +161,8 @@ pub async fn monthly(
     let (start, end) = (month.start(), month.end());
     let outcomes: Vec<OutcomeLine> = sqlx::query_as(
         r#"select o.task_id, o.recorded_at,
-                  (select min(f.recorded_at) from revisit_outcomes f where f.task_id = o.task_id)
-                      as first_at,
+                  (select min(f.recorded_at) from revisit_outcomes f
+                   where f.task_id = o.task_id and f.reached) as first_at,
                   t.due_at, o.reached, o.problem_solved, o.satisfaction,
                   o.suggestions, t.job_id, j.number as job_number, t.customer_id,
                   c.name as customer, tech.name as technician
@@ -192,7 +193,8 @@ pub async fn monthly(
     let overdue_now: i64 = sqlx::query_scalar(
         r#"select count(*) from revisit_tasks t
            where t.organisation_id = $1 and t.due_at < now()
-             and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"#,
+             and not exists (select 1 from revisit_outcomes o
+                             where o.task_id = t.id and o.reached)"#,
     )
     .bind(caller.organisation_id)
     .fetch_one(db)
@@ -212,13 +214,13 @@ fn summarise(
     let mut first_of_task: BTreeMap<Uuid, &OutcomeLine> = BTreeMap::new();
     for o in outcomes
         .iter()
-        .filter(|o| o.first_at >= start && o.first_at < end)
+        .filter(|o| o.first_at.is_some_and(|at| at >= start && at < end))
     {
         first_of_task.entry(o.task_id).or_insert(o);
     }
     let on_time = first_of_task
         .values()
-        .filter(|o| o.first_at <= o.due_at)
+        .filter(|o| o.first_at.is_some_and(|at| at <= o.due_at))
         .count();
     let reached: BTreeSet<Uuid> = outcomes
         .iter()
@@ -275,7 +277,8 @@ fn summarise(
         monday += Duration::days(7);
     }
     for o in first_of_task.values() {
-        let day = o.first_at.with_timezone(&month.offset).date_naive();
+        let Some(first) = o.first_at else { continue };
+        let day = first.with_timezone(&month.offset).date_naive();
         if let Some(week) = weeks
             .iter_mut()
             .rev()
@@ -333,7 +336,7 @@ mod tests {
         OutcomeLine {
             task_id: task,
             recorded_at: at(day),
-            first_at: at(day),
+            first_at: Some(at(day)),
             due_at: at(due_day),
             reached: true,
             problem_solved: Some(satisfaction != Some(1)),
@@ -353,10 +356,10 @@ mod tests {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         // Task a: called on the 2nd (due the 3rd), again on the 10th; task b late on the 20th.
         let mut again = outcome(a, 10, 3, Some(5));
-        again.first_at = outcomes_first(2);
+        again.first_at = Some(outcomes_first(2));
         let mut october = outcome(Uuid::new_v4(), 4, 3, Some(4));
         // First called on 30 October: done then, not again in November.
-        october.first_at = Utc.with_ymd_and_hms(2026, 10, 30, 4, 0, 0).unwrap();
+        october.first_at = Some(Utc.with_ymd_and_hms(2026, 10, 30, 4, 0, 0).unwrap());
         let outcomes = [
             outcome(a, 2, 3, None),
             again,
@@ -379,6 +382,36 @@ mod tests {
         assert_eq!(summary.weeks[3].revisits, 1);
         assert_eq!(summary.weeks[2].average(), Some(5.0));
         assert_eq!(summary.technicians["张伟"].rated, 3);
+    }
+
+    #[test]
+    fn a_call_that_does_not_reach_the_customer_does_not_do_the_revisit() {
+        let month = Month::parse("2026-11", FixedOffset::east_opt(8 * 3600).unwrap()).unwrap();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        // Task a: nobody answered on the 2nd (due the 3rd); reached on the 5th, late.
+        let mut missed = outcome(a, 2, 3, None);
+        missed.reached = false;
+        missed.problem_solved = None;
+        missed.first_at = Some(outcomes_first(5));
+        let mut reached = outcome(a, 5, 3, Some(4));
+        reached.first_at = Some(outcomes_first(5));
+        // Task b: two calls, neither reached the customer: not done at all.
+        let mut tried = outcome(b, 8, 9, None);
+        tried.reached = false;
+        tried.problem_solved = None;
+        tried.first_at = None;
+        let mut again = tried.clone();
+        again.recorded_at = outcomes_first(9);
+        let summary = summarise(month, &[missed, reached, tried, again], &[], 0);
+        assert_eq!(summary.revisits_done, 1);
+        assert_eq!(
+            summary.on_time, 0,
+            "the customer was reached after the due time"
+        );
+        assert_eq!(
+            summary.weeks[1].revisits, 1,
+            "counted in the week of the 5th"
+        );
     }
 
     fn outcomes_first(day: u32) -> DateTime<Utc> {

@@ -47,12 +47,15 @@ const TASK_QUERY: &str = r#"
 
 /// Which tasks of the queue to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// A task is open until an outcome says the customer was reached: a call nobody answered is
+/// recorded (outcomes are append-only) and the task stays on the desk, to be called again.
 pub enum Filter {
-    /// No outcome yet.
+    /// The customer not reached yet (no outcome, or only calls that did not reach them).
     Open,
-    /// Claimed by the caller, no outcome yet.
+    /// Claimed by the caller, open.
     Mine,
-    /// With an outcome.
+    /// The customer reached.
     Done,
     All,
 }
@@ -74,12 +77,14 @@ impl Filter {
     fn sql(self) -> &'static str {
         match self {
             Self::Open => {
-                "and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"
+                "and not exists (select 1 from revisit_outcomes o where o.task_id = t.id and o.reached)"
             }
             Self::Mine => {
-                "and t.claimed_by = $2 and not exists (select 1 from revisit_outcomes o where o.task_id = t.id)"
+                "and t.claimed_by = $2 and not exists (select 1 from revisit_outcomes o where o.task_id = t.id and o.reached)"
             }
-            Self::Done => "and exists (select 1 from revisit_outcomes o where o.task_id = t.id)",
+            Self::Done => {
+                "and exists (select 1 from revisit_outcomes o where o.task_id = t.id and o.reached)"
+            }
             Self::All => "",
         }
     }

@@ -534,6 +534,39 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
             .unwrap()
             .contains("satisfaction is 1 to 5")
     );
+    // Nobody answers: the call is recorded and the task stays on the desk, to be called again.
+    let unanswered = caller
+        .post(
+            &outcome,
+            &[
+                ("csrf", &token),
+                ("reached", "false"),
+                ("notes", "无人接听，明天再打"),
+            ],
+        )
+        .await;
+    assert_eq!(unanswered.status(), 303);
+    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    assert!(
+        desk.contains(&task),
+        "a call that reached nobody leaves the task open"
+    );
+    assert!(desk.contains("1次未联系到客户"), "{desk}");
+    let queue = |status: &'static str| {
+        let request = app
+            .get(&format!("/api/v1/revisits?status={status}"))
+            .bearer_auth(&crew.revisit.token);
+        async move {
+            let tasks: Vec<Value> = request.send().await.unwrap().json().await.unwrap();
+            tasks
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(queue("open").await.contains(&task));
+    assert_eq!(queue("mine").await, vec![task.clone()]);
+    assert!(queue("done").await.is_empty());
     let recorded = caller
         .post(
             &outcome,
@@ -565,10 +598,17 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
         .json()
         .await
         .unwrap();
-    assert_eq!(shown["outcomes"].as_array().unwrap().len(), 1);
-    assert_eq!(shown["outcomes"][0]["satisfaction"], 5);
+    assert_eq!(shown["outcomes"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["outcomes"][0]["reached"], false);
+    assert_eq!(shown["outcomes"][1]["satisfaction"], 5);
     let desk = caller.get("/console/revisits").await.text().await.unwrap();
-    assert!(!desk.contains(&task), "done tasks leave the open queue");
+    assert!(
+        !desk.contains(&task),
+        "a task whose customer was reached leaves the open queue"
+    );
+    assert!(!queue("open").await.contains(&task));
+    assert!(queue("mine").await.is_empty());
+    assert_eq!(queue("done").await, vec![task.clone()]);
 }
 
 #[tokio::test]

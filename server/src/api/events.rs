@@ -38,6 +38,10 @@ pub async fn feed(
 
 /// The caller's organisation's events as Server-Sent Events, from after `Last-Event-ID` (or
 /// `last_event_id`), else from now on: the API's feed and the console's live pages alike.
+///
+/// Revisit callers read completed jobs only, so their feed carries only what concerns those:
+/// completions, a completed job reopened, and revisits. The schedule (`job.changed`) and review
+/// flags (`job.needs_review`, raised while a visit is under way) are the office's.
 pub(crate) async fn sse(
     app: AppState,
     caller: &Caller,
@@ -66,11 +70,7 @@ pub(crate) async fn sse(
                     let newest = batch.last().map(|(id, _, _)| *id).unwrap_or(last);
                     let events: Vec<Result<Event, Infallible>> = batch
                         .into_iter()
-                        // The schedule (job.changed) is the dispatch board's: not for revisit
-                        // callers, who see only completed jobs.
-                        .filter(|(_, kind, _)| {
-                            caller.role != Role::Revisit || kind.as_str() != "job.changed"
-                        })
+                        .filter(|(_, kind, _)| shown_to(caller.role, kind))
                         .map(|(id, kind, payload)| {
                             Ok(Event::default()
                                 .id(id.to_string())
@@ -95,4 +95,11 @@ pub(crate) async fn sse(
     })
     .flatten();
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// Whether an event of `kind` goes to a caller of `role` (see [`sse`]).
+fn shown_to(role: Role, kind: &str) -> bool {
+    role != Role::Revisit
+        || matches!(kind, "job.completed" | "job.reopened")
+        || kind.starts_with("revisit.")
 }

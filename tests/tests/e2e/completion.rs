@@ -365,3 +365,65 @@ async fn an_organisations_events_take_their_ids_in_commit_order() {
     other.commit().await.unwrap();
     held.rollback().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_revisit_callers_feed_carries_completions_reopenings_and_revisits_only() {
+    // Revisit callers read completed jobs only; the schedule and the review flags of visits
+    // under way (with their customers) are the office's.
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let kinds = [
+        "job.changed",
+        "job.needs_review",
+        "job.completed",
+        "job.reopened",
+        "revisit.outcome_recorded",
+        "job.needs_review",
+        "job.completed",
+    ];
+    let mut tx = app.database.pool.begin().await.unwrap();
+    for (n, kind) in kinds.iter().enumerate() {
+        fieldsync_server::outbox::insert(
+            &mut tx,
+            crew.organisation,
+            kind,
+            None,
+            &format!("feed-test-{n}"),
+            json!({"n": n}),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let base = app.base_url.clone();
+    let seen = |token: String| {
+        let base = base.clone();
+        async move {
+            let mut feed = FeedReader::open(&base, &token, Some("0")).await;
+            let mut seen = Vec::new();
+            // Up to the last event written (n = 6), which every role is shown.
+            while let Some(event) = feed.next(Duration::from_secs(10)).await {
+                let last = event.data["n"] == kinds.len() - 1;
+                seen.push(event.event);
+                if last {
+                    return seen;
+                }
+            }
+            panic!("the feed ended before the last event: {seen:?}");
+        }
+    };
+    assert_eq!(
+        seen(crew.dispatcher.token.clone()).await,
+        kinds.map(str::to_owned).to_vec()
+    );
+    assert_eq!(
+        seen(crew.revisit.token.clone()).await,
+        vec![
+            "job.completed",
+            "job.reopened",
+            "revisit.outcome_recorded",
+            "job.completed"
+        ]
+    );
+}

@@ -49,7 +49,7 @@ fn a_completed_visit_reads_back_with_all_evidence() {
     let signature = visit.signature.as_ref().unwrap();
     assert_eq!(signature.signer_name, "Wang Fang");
     assert_eq!(signature.strokes[0].len(), 3);
-    assert_eq!(signature.strokes[0][2].y, 13);
+    assert_eq!(signature.strokes[0][2].y, 22);
     assert_eq!(visit.feedback_cards[0].rating, Some(5));
     assert_eq!(
         visit.cleanup.as_ref().unwrap().debris,

@@ -9,7 +9,7 @@ use automerge::{ROOT, ReadDoc};
 use job_support::*;
 use sync_protocol::job::{
     ConfirmationChannel, DebrisDecision, DispatchState, DispatcherActions, EpochMillis,
-    JobDocument, OperationError, PaymentDueEntry, PaymentMethod, TechnicianActions,
+    JobDocument, OperationError, PaymentDueEntry, PaymentMethod, StrokePoint, TechnicianActions,
 };
 
 #[test]
@@ -88,6 +88,33 @@ fn a_signature_needs_a_signer_name_and_strokes() {
         tech.capture_signature(&blank, at(5)),
         Err(OperationError::SignatureWithoutStrokes)
     );
+    // A tap, or a mark shorter than a signature, is not one; a mark just long enough is.
+    for (strokes, taken) in [
+        (vec![vec![StrokePoint { x: 41, y: 40 }]], false),
+        (
+            vec![
+                vec![StrokePoint { x: 41, y: 40 }],
+                vec![StrokePoint { x: 50, y: 52 }, StrokePoint { x: 60, y: 40 }],
+            ],
+            false,
+        ),
+        (
+            vec![vec![
+                StrokePoint { x: 41, y: 40 },
+                StrokePoint { x: 61, y: 45 },
+            ]],
+            true,
+        ),
+    ] {
+        let mut mark = signature();
+        mark.strokes = strokes;
+        let result = tech.capture_signature(&mark, at(5));
+        if taken {
+            assert!(result.is_ok(), "{result:?}");
+        } else {
+            assert_eq!(result, Err(OperationError::SignatureTooSmall));
+        }
+    }
     let mut bad_image = signature();
     bad_image.image_sha256 = "not-a-hash".into();
     assert!(matches!(

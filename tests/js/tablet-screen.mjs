@@ -3,11 +3,12 @@
 //
 //   node tablet-screen.mjs URL JOB_NUMBER CARD_PHOTO SITE_PHOTO SHOTS
 //
-// 1. offline: the job list, the job; refusals (cash, a signature without a name, cleanup
-//    without consent) → {"refused": …}
+// 1. offline: the job list, the job; refusals (cash, a signature without a name, a slip of the
+//    finger on the pad for a signature, cleanup without consent) → {"refused": …}
 // 2. (line) the whole visit: arrival, permission, work, payment, signature drawn with pointer
-//    events, feedback-card photo and cleanup photo through the file inputs, cleanup with
-//    consent, departure → {"worked": …}
+//    events; a work note added after it, so the screen asks for the signature again, and the
+//    customer signs again; feedback-card photo and cleanup photo through the file inputs,
+//    cleanup with consent, departure → {"worked": …} (with "resign": the sign step then)
 // 3. (line: the server is back) waits until the screen says everything reached the office
 //    → {"synced": …}
 // 4. (line: the office rescheduled one job and reassigned another) waits on the job list for
@@ -78,6 +79,17 @@ await page.mouse.move(box.x + 120, box.y + 100, { steps: 5 });
 await page.mouse.up();
 await page.click('[data-sign]');
 refused.unsigned = await problemIn('sign');
+// A name, but only a slip of the finger on the pad: not a signature.
+await page.goto(jobUrl);
+await page.fill('#signer', '王秀英');
+await page.$eval('#pad', (pad) => pad.scrollIntoView({ block: 'center' }));
+box = await (await page.$('#pad')).boundingBox();
+await page.mouse.move(box.x + 40, box.y + 40);
+await page.mouse.down();
+await page.mouse.move(box.x + 43, box.y + 42, { steps: 2 });
+await page.mouse.up();
+await page.click('[data-sign]');
+refused.tap = await problemIn('sign');
 // Cleanup without anyone's consent to the debris decision.
 await page.goto(jobUrl);
 await page.selectOption('#debris', 'taken_away');
@@ -100,16 +112,34 @@ await submit('item');
 await page.fill('#amount', '120.50');
 await page.fill('#reference', number);
 await submit('pay');
-await page.fill('#signer', '王秀英');
-box = await (await page.$('#pad')).boundingBox();
-for (const [x0, y0, x1, y1] of [[30, 60, 200, 150], [220, 50, 400, 170], [420, 140, 560, 60]]) {
-  await page.mouse.move(box.x + x0 * box.width / 600, box.y + y0 * box.height / 240);
-  await page.mouse.down();
-  await page.mouse.move(box.x + x1 * box.width / 600, box.y + y1 * box.height / 240, { steps: 8 });
-  await page.mouse.up();
+async function sign() {
+  await page.fill('#signer', '王秀英');
+  await page.$eval('#pad', (pad) => pad.scrollIntoView({ block: 'center' }));
+  box = await (await page.$('#pad')).boundingBox();
+  for (const [x0, y0, x1, y1] of [[30, 60, 200, 150], [220, 50, 400, 170], [420, 140, 560, 60]]) {
+    await page.mouse.move(box.x + x0 * box.width / 600, box.y + y0 * box.height / 240);
+    await page.mouse.down();
+    await page.mouse.move(box.x + x1 * box.width / 600, box.y + y1 * box.height / 240, { steps: 8 });
+    await page.mouse.up();
+  }
+  await Promise.all([page.waitForEvent('load'), page.click('[data-sign]')]);
 }
+await sign();
+// Signed, then one more note: what the customer signed is no longer the job.
+const warnedBefore = await page.innerText('#work');
+await page.fill('#note', '补充：清洗了进水滤网。');
+await submit('note');
+await page.waitForSelector('#sign #pad');
+const resign = {
+  warnedBefore,
+  step: await page.innerText('#sign'),
+  done: await page.$eval('#sign', (step) => step.classList.contains('done')),
+  violations: await axe(),
+};
+await page.$eval('#sign', (step) => step.scrollIntoView());
+await page.screenshot({ path: `${shots}/tablet-resign-portrait.png` });
 const summary = await page.innerText('.summary');
-await Promise.all([page.waitForEvent('load'), page.click('[data-sign]')]);
+await sign();
 await page.setInputFiles('#card-photo', cardPhoto);
 await page.waitForSelector('#card .preview:not([hidden])');
 await page.selectOption('#rating', '5');
@@ -121,7 +151,7 @@ await submit('cleanup');
 await page.setInputFiles('#cleanup-photo', sitePhoto);
 await Promise.all([page.waitForEvent('load'), page.click('#cleanup [data-send]')]);
 await submit('depart');
-const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, violations: await axe() };
+const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, violations: await axe() };
 await shoot('tablet-job');
 console.log(JSON.stringify({ worked }));
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, FixedOffset, Local, Utc};
 use maud::{DOCTYPE, Markup, html};
 use sync_protocol::DocumentId;
-use sync_protocol::job::{JobDocument, JobStatus};
+use sync_protocol::job::{CompletionCondition, JobDocument, JobStatus};
 
 use super::words::{self, Lang};
 use super::{SyncState, Ui};
@@ -258,6 +258,16 @@ pub fn job(
     let rescheduled = job.timeline.iter().any(|e| e.kind == "rescheduled");
     // After leaving, the visit is closed to more work (it would change what was signed).
     let adding = open && visit.departure.is_none();
+    // Signed, then changed: what the customer signed is no longer the job; they sign again.
+    let resign = view
+        .evaluation
+        .missing
+        .contains(&CompletionCondition::SignatureMatchesContent);
+    let signed_note = html! {
+        @if visit.signature.is_some() && adding {
+            p.note { (lang.t("客户已签字：再修改此处内容，需请客户重新签字。", "The customer has signed: changing this means asking them to sign again.")) }
+        }
+    };
     let form = |action: &str, body: Markup| -> Markup {
         html! {
             form method="post" action={ (base) "/" (action) } {
@@ -307,6 +317,7 @@ pub fn job(
         }))
         (step("permit", lang.t("2 使用客户物品前征得同意", "2 Ask before using the customer's things"), !visit.permissions.is_empty(), problem, html! {
             ul { @for g in &visit.permissions { li { (g.item) " — " (lang.t("同意人 ", "allowed by ")) (g.granted_by) } } }
+            (signed_note)
             @if adding {
                 (form("permit", html! {
                     label for="item" { (lang.t("要使用或移动的物品", "What you will touch or use")) }
@@ -320,6 +331,7 @@ pub fn job(
         (step("work", lang.t("3 工作与材料", "3 Work and parts"), !visit.work_notes.is_empty(), problem, html! {
             @if !visit.work_notes.is_empty() { p.notes { (visit.work_notes) } }
             ul { @for item in &visit.work_items { li { (item.description) " × " (item.quantity) } } }
+            (signed_note)
             @if adding {
                 (form("note", html! {
                     label for="note" { (lang.t("工作记录", "Work note")) }
@@ -351,10 +363,15 @@ pub fn job(
                 },
             }
         }))
-        (step("sign", lang.t("5 客户签字", "5 Customer's signature"), visit.signature.is_some(), problem, html! {
-            @match &visit.signature {
-                Some(s) => p { (lang.t("签字人 ", "Signed by ")) (s.signer_name) " · " (clock(s.signed_at.0)) },
-                None => @if open {
+        (step("sign", lang.t("5 客户签字", "5 Customer's signature"), visit.signature.is_some() && !resign, problem, html! {
+            @if let Some(s) = &visit.signature {
+                p { (lang.t("签字人 ", "Signed by ")) (s.signer_name) " · " (clock(s.signed_at.0)) }
+                @if resign {
+                    p.warn role="alert" { (lang.t("签字后工单内容有改动：请客户看过下面的内容后重新签字。", "The job changed after the customer signed: show them the summary below and ask them to sign again.")) }
+                }
+            }
+            @if visit.signature.is_none() || resign {
+                @if open {
                     div.summary {
                         p { strong { (lang.t("请客户确认以下内容后签字：", "Show the customer what they sign:")) } }
                         dl {
@@ -375,7 +392,7 @@ pub fn job(
                         }
                         p.problem.js-problem role="alert" hidden {}
                     }
-                },
+                }
             }
         }))
         (step("card", lang.t("6 意见卡照片", "6 Feedback card photo"), !visit.feedback_cards.is_empty(), problem, html! {

@@ -66,6 +66,11 @@ pub enum OperationError {
     /// The signature has no strokes: the customer has not actually signed.
     #[error("The signature is empty; ask the customer to sign on the screen")]
     SignatureWithoutStrokes,
+    /// The strokes are a dot or a short mark, not a signature (a tap on the pad, a slip).
+    #[error(
+        "The signature is only a dot or a short mark; clear the pad and ask the customer to sign across it"
+    )]
+    SignatureTooSmall,
     /// Rule 6: debris was handled without asking the customer.
     #[error(
         "Ask the customer how to handle the debris and enter who agreed before confirming cleanup"

@@ -80,13 +80,27 @@ pub(crate) fn check_payment(entry: &PaymentDueEntry) -> Result<ValidPayment<'_>,
     })
 }
 
+/// The least a signature's strokes must span, across or down, in the pad's units (the screen's
+/// pad is 600 x 240): a tap or a slip of the finger is not the customer's signature.
+pub const MIN_SIGNATURE_SPAN: i64 = 20;
+
 /// Returns the signer's name and the image reference.
 pub(crate) fn check_signature(
     capture: &SignatureCapture,
 ) -> Result<(&str, Sha256Hex), OperationError> {
     let signer = required(&capture.signer_name, "name of the person signing")?;
-    if capture.strokes.iter().all(Vec::is_empty) {
+    let mut points = capture.strokes.iter().flatten();
+    let Some(first) = points.next() else {
         return Err(OperationError::SignatureWithoutStrokes);
+    };
+    let (mut low, mut high) = ((first.x, first.y), (first.x, first.y));
+    for point in points {
+        low = (low.0.min(point.x), low.1.min(point.y));
+        high = (high.0.max(point.x), high.1.max(point.y));
+    }
+    let span = (high.0.saturating_sub(low.0)).max(high.1.saturating_sub(low.1));
+    if span < MIN_SIGNATURE_SPAN {
+        return Err(OperationError::SignatureTooSmall);
     }
     let image = attachment(&capture.image_sha256, "signature image")?;
     Ok((signer, image))

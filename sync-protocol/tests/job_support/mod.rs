@@ -87,9 +87,9 @@ pub fn payment() -> PaymentDueEntry {
 pub fn signature() -> SignatureCapture {
     SignatureCapture {
         strokes: vec![vec![
-            StrokePoint { x: 1, y: 2 },
-            StrokePoint { x: 3, y: 5 },
-            StrokePoint { x: 8, y: 13 },
+            StrokePoint { x: 10, y: 20 },
+            StrokePoint { x: 45, y: 35 },
+            StrokePoint { x: 80, y: 22 },
         ]],
         image_sha256: sha("signature.png").to_string(),
         signer_name: "Wang Fang".into(),

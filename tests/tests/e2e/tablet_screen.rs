@@ -133,6 +133,13 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
                 .contains("agree"),
         "{seen}"
     );
+    assert!(
+        refused["tap"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("only a dot"),
+        "a slip of the finger on the pad is not a signature: {seen}"
+    );
     assert!(seen["list"]["text"].as_str().unwrap().contains(&number));
     assert!(
         serious(&seen["list"]["violations"]).is_empty(),
@@ -178,6 +185,33 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     assert!(
         serious(&worked["violations"]).is_empty(),
         "axe on the job screen: {worked}"
+    );
+    // A note after the signature: the work step warned first, then the sign step asked for a
+    // new signature with the pad (not ticked), and the summary the customer signed again
+    // holds the note.
+    let resign = &worked["resign"];
+    assert!(
+        resign["warnedBefore"]
+            .as_str()
+            .unwrap()
+            .contains("需请客户重新签字"),
+        "{resign}"
+    );
+    assert!(
+        resign["step"]
+            .as_str()
+            .unwrap()
+            .contains("请客户看过下面的内容后重新签字"),
+        "{resign}"
+    );
+    assert_eq!(resign["done"], false, "{resign}");
+    assert!(serious(&resign["violations"]).is_empty(), "axe: {resign}");
+    assert!(
+        worked["summary"]
+            .as_str()
+            .unwrap()
+            .contains("清洗了进水滤网"),
+        "{worked}"
     );
     let status = tablet.json(&["status"]).await;
     assert_eq!(

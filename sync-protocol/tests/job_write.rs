@@ -199,6 +199,37 @@ fn departure_needs_an_earlier_arrival() {
         Err(OperationError::DepartureBeforeArrival)
     );
     tech.record_departure(at(60)).unwrap();
+    // Once left, the arrival stands: arriving again would put the departure before it.
+    let heads = doc.get_heads();
+    let mut tech = TechnicianActions::new(&mut doc, TECHNICIAN);
+    assert_eq!(
+        tech.record_arrival(at(70)),
+        Err(OperationError::ArrivalAfterDeparture)
+    );
+    assert_eq!(doc.get_heads(), heads);
+    let visit = JobDocument::read(&doc).unwrap().visit;
+    assert_eq!(visit.arrival.unwrap().at, at(10));
+}
+
+#[test]
+fn a_cleanup_confirmed_again_without_a_photo_keeps_the_site_photo() {
+    let mut doc = confirmed_job();
+    let mut tech = TechnicianActions::new(&mut doc, TECHNICIAN);
+    let mut first = cleanup();
+    first.photo_sha256 = Some(sha("site.jpg").to_string());
+    first.departure_witnessed = false;
+    tech.confirm_cleanup(&first, at(5)).unwrap();
+    // The customer will watch after all: confirmed again, with no photo in hand.
+    let mut again = cleanup();
+    again.photo_sha256 = None;
+    again.departure_witnessed = true;
+    tech.confirm_cleanup(&again, at(6)).unwrap();
+    let cleanup = JobDocument::read(&doc).unwrap().visit.cleanup.unwrap();
+    assert!(cleanup.departure_witnessed);
+    assert_eq!(
+        cleanup.photo_sha256.map(|p| p.to_string()),
+        Some(sha("site.jpg").to_string())
+    );
 }
 
 #[test]

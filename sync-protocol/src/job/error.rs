@@ -97,6 +97,9 @@ pub enum OperationError {
     /// Departure recorded before arrival exists, or earlier than arrival.
     #[error("Record your arrival before your departure")]
     DepartureBeforeArrival,
+    /// Arrival again after the departure was recorded.
+    #[error("You have already left this site; the arrival recorded before stays as it is")]
+    ArrivalAfterDeparture,
     /// An appointment window that ends before it starts.
     #[error("The appointment window must end after it starts")]
     EmptyWindow,

@@ -34,9 +34,13 @@ impl<'d> TechnicianActions<'d> {
         }
     }
 
-    /// Records arrival at the customer's site.
+    /// Records arrival at the customer's site. Once the technician has left, the arrival
+    /// stands: a second one would put the departure before it.
     pub fn record_arrival(&mut self, at: EpochMillis) -> Result<(), OperationError> {
-        self.open_job()?;
+        let job = self.open_job_read()?;
+        if job.visit.departure.is_some() {
+            return Err(OperationError::ArrivalAfterDeparture);
+        }
         self.stamp(key::ARRIVAL, event_kind::ARRIVED, at)
     }
 
@@ -228,7 +232,10 @@ impl<'d> TechnicianActions<'d> {
         at: EpochMillis,
     ) -> Result<(), OperationError> {
         let (consent, photo) = check_cleanup(entry)?;
-        self.open_job()?;
+        let job = self.open_job_read()?;
+        // Confirmed again without a photo: the site photo of the confirmation it replaces
+        // stays (it was taken and uploaded; dropping it would lose the evidence).
+        let photo = photo.or_else(|| job.visit.cleanup.and_then(|c| c.photo_sha256));
         let me = self.technician_id.as_str();
         let event = TimelineEntry::new(event_kind::CLEANUP_CONFIRMED, me, at, None);
         change(self.doc, event, |doc| {

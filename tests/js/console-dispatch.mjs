@@ -1,5 +1,5 @@
 // A dispatcher's morning in headless Chromium: sign in, book a job for a customer found by
-// name, record the customer's confirmation on the job page, see the job on the board. Prints
+// name (first with the window's times swapped: refused, the form kept as sent), record the customer's confirmation on the job page, see the job on the board. Prints
 // {"booked": …} with the job's number and page, then keeps the board open and waits for a
 // line on stdin (a tablet works the job meanwhile); then waits for the board to show the job
 // complete by itself, opens the job page, checks its pictures loaded, runs axe-core and
@@ -45,9 +45,27 @@ await page.screenshot({ path: `${shots}/book-laptop.png`, fullPage: true });
 await page.check(`form.book input[name=customer_id]`);
 await page.selectOption('#kind', 'repair');
 await page.fill('#date', date);
+// First with the times swapped (the window ends before it starts): refused, and the form
+// comes back as it was sent, to correct the one field.
+await page.fill('#from', to);
+await page.fill('#to', from);
+await page.selectOption('#technician_id', { label: technician });
+await page.fill('#complaint_reference', 'TS-77');
+await page.click('form.book button[type=submit]');
+await page.waitForSelector('main .problem');
+await page.screenshot({ path: `${shots}/book-refused-laptop.png`, fullPage: true });
+const kept = {
+  problem: await page.innerText('main .problem'),
+  kind: await page.$eval('#kind', (e) => e.value),
+  from: await page.$eval('#from', (e) => e.value),
+  to: await page.$eval('#to', (e) => e.value),
+  technician: await page.$eval('#technician_id', (e) => e.options[e.selectedIndex].text),
+  reference: await page.$eval('#complaint_reference', (e) => e.value),
+  customer: await page.$$eval('form.book input[name=customer_id]:checked', (e) => e.length),
+};
 await page.fill('#from', from);
 await page.fill('#to', to);
-await page.selectOption('#technician_id', { label: technician });
+await page.fill('#complaint_reference', '');
 await page.click('form.book button[type=submit]');
 try {
   await page.waitForSelector('main .job-head, main .problem', { timeout: 15000 });
@@ -75,7 +93,7 @@ await page.waitForURL('**/console/board**');
 const board = await page.innerText('main');
 let navigations = 0;
 page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations += 1; });
-console.log(JSON.stringify({ booked: { number, url: booked.url, text: booked.text, confirmed, board, book_form: bookForm } }));
+console.log(JSON.stringify({ booked: { number, url: booked.url, text: booked.text, confirmed, board, book_form: bookForm, kept } }));
 
 await lines.next();
 // The tablet has worked the job and synced: the open board must say so by itself.

@@ -45,12 +45,15 @@ pub struct BookForm {
     complaint_reference: String,
 }
 
+/// The booking form; after a refusal (`problem`), filled in with what was sent (`sent`), so
+/// the dispatcher corrects the one field rather than books from the defaults.
 async fn form_page(
     app: &AppState,
     signed: &Signed,
     headers: &HeaderMap,
     query: &NewJobQuery,
     problem: Option<&ApiError>,
+    sent: Option<&BookForm>,
 ) -> Result<Response, ApiError> {
     let caller = &signed.0.caller;
     caller.require(&[Role::Dispatcher])?;
@@ -69,6 +72,10 @@ async fn form_page(
         .date
         .clone()
         .unwrap_or_else(|| clock.today().to_string());
+    let chosen_kind = sent.map_or("installation", |f| f.kind.as_str());
+    let (from, to) = sent.map_or(("09:00", "11:00"), |f| (f.from.as_str(), f.to.as_str()));
+    let technician = sent.map_or("", |f| f.technician_id.trim());
+    let reference = sent.map_or("", |f| f.complaint_reference.as_str());
     let main = html! {
         h1 { (lang.t(Text::BookJob)) }
         (refusal(lang, problem))
@@ -98,24 +105,24 @@ async fn form_page(
                 label for="kind" { (lang.t(Text::Kind)) }
                 select id="kind" name="kind" {
                     @for kind in ["installation", "repair", "maintenance", "inspection"] {
-                        option value=(kind) { (i18n::kind(lang, kind)) }
+                        option value=(kind) selected[kind == chosen_kind] { (i18n::kind(lang, kind)) }
                     }
                 }
                 label for="date" { (lang.t(Text::Date)) }
                 input id="date" type="date" name="date" required value=(date);
                 label for="from" { (lang.t(Text::From)) " (UTC" (clock.label) ")" }
-                input id="from" type="time" name="from" required value="09:00";
+                input id="from" type="time" name="from" required value=(from);
                 label for="to" { (lang.t(Text::To)) }
-                input id="to" type="time" name="to" required value="11:00";
+                input id="to" type="time" name="to" required value=(to);
                 label for="technician_id" { (lang.t(Text::Technician)) }
                 select id="technician_id" name="technician_id" {
                     option value="" { (lang.t(Text::Unassigned)) }
                     @for t in &technicians {
-                        option value=(t.id) { (t.name) }
+                        option value=(t.id) selected[t.id.to_string() == technician] { (t.name) }
                     }
                 }
                 label for="complaint_reference" { (lang.t(Text::ComplaintReference)) }
-                input id="complaint_reference" name="complaint_reference" maxlength="200";
+                input id="complaint_reference" name="complaint_reference" maxlength="200" value=(reference);
                 button type="submit" { (lang.t(Text::BookJob)) }
             }
         }
@@ -139,7 +146,7 @@ pub async fn page(
     headers: HeaderMap,
     Query(query): Query<NewJobQuery>,
 ) -> Response {
-    let shown = form_page(&app, &signed, &headers, &query, None).await;
+    let shown = form_page(&app, &signed, &headers, &query, None, None).await;
     super::job::answer(shown, &signed, &headers)
 }
 
@@ -186,7 +193,7 @@ pub async fn book(
                 ..NewJobQuery::default()
             };
             super::job::answer(
-                form_page(&app, &signed, &headers, &query, Some(&refused)).await,
+                form_page(&app, &signed, &headers, &query, Some(&refused), Some(&form)).await,
                 &signed,
                 &headers,
             )

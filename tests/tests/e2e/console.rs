@@ -697,6 +697,21 @@ async fn a_dispatcher_books_a_job_that_a_tablet_completes_while_the_board_is_ope
         .to_owned();
     let year = now.format("%Y").to_string();
     assert_eq!(number, format!("FS-{year}-00001"), "{booked}");
+    // The refused first try came back as it was sent, the refusal above it; nothing booked.
+    let kept = &booked["kept"];
+    assert!(
+        kept["problem"]
+            .as_str()
+            .unwrap()
+            .contains("window_end must be after window_start"),
+        "{kept}"
+    );
+    assert_eq!(kept["kind"], "repair", "{kept}");
+    assert_eq!(kept["from"], to.format("%H:%M").to_string(), "{kept}");
+    assert_eq!(kept["to"], from.format("%H:%M").to_string(), "{kept}");
+    assert_eq!(kept["technician"], crew.technician.staff.name, "{kept}");
+    assert_eq!(kept["reference"], "TS-77", "{kept}");
+    assert_eq!(kept["customer"], 1, "{kept}");
     assert!(
         booked["confirmed"]
             .as_str()

@@ -32,6 +32,8 @@ await admin.waitForURL('**/console/board**');
 await admin.click('a[href="/console/admin"]');
 await admin.waitForURL('**/console/admin');
 
+// No role is chosen until the admin chooses one (an admin is not made by default).
+const roleAtFirst = await admin.$eval('#new-role', (e) => e.value);
 await admin.fill('#new-name', '周芳');
 await admin.selectOption('#new-role', 'dispatcher');
 await admin.fill('#new-email', 'zhoufang@example.cn');
@@ -48,7 +50,7 @@ const violations = await axe(admin);
 await admin.screenshot({ path: `${shots}/admin-laptop.png`, fullPage: true });
 await admin.setViewportSize({ width: 820, height: 1180 });
 await admin.screenshot({ path: `${shots}/admin-tablet.png`, fullPage: true });
-console.log(JSON.stringify({ issued: { link, command, violations, text: await admin.innerText('main') } }));
+console.log(JSON.stringify({ issued: { link, command, violations, role_at_first: roleAtFirst, text: await admin.innerText('main') } }));
 
 await lines.next();
 // The new dispatcher, in a browser of their own.

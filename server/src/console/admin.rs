@@ -98,10 +98,13 @@ async fn admin_page(
                     label for="new-name" { (lang.t(Text::Name)) }
                     input id="new-name" name="name" required maxlength="200";
                     label for="new-role" { (lang.t(Text::Role)) }
-                    select id="new-role" name="role" {
+                    // No role is chosen for the admin: an admin is made on purpose, not by
+                    // leaving the first option as it is.
+                    select id="new-role" name="role" required {
+                        option value="" selected { (lang.t(Text::ChooseRole)) }
                         @for role in Role::ALL { option value=(role.as_str()) { (i18n::role(lang, role.as_str())) } }
                     }
-                    label for="new-email" { (lang.t(Text::Email)) }
+                    label for="new-email" { (lang.t(Text::EmailForOffice)) }
                     input id="new-email" type="email" name="email" maxlength="320";
                     button type="submit" { (lang.t(Text::Add)) }
                 }

@@ -102,7 +102,7 @@ pub async fn page(
                     a href={ "/console/analysis?month=" (m.month.previous().label()) } { "← " (lang.t(Text::PreviousMonth)) }
                     a href={ "/console/analysis?month=" (m.month.next().label()) } { (lang.t(Text::NextMonth)) " →" }
                 }
-                a.download href={ "/console/analysis.csv?month=" (label) } download { (lang.t(Text::ExportCsv)) }
+                a.download href={ "/console/analysis.csv?month=" (label) } download { (lang.t(Text::ExportAnalysisCsv)) }
             }
             dl.figures {
                 div { dt { (lang.t(Text::RevisitsDone)) } dd { (m.revisits_done) } }
@@ -281,7 +281,7 @@ pub async fn csv(
                 format!("attachment; filename=\"analysis-{}.csv\"", m.month.label()),
             ),
         ],
-        text,
+        super::for_spreadsheets(text),
     )
         .into_response()
 }

@@ -189,6 +189,16 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// A CSV download for a spreadsheet: UTF-8 with a byte-order mark, without which the
+/// spreadsheet most offices open it with reads the Chinese names as another encoding. (The
+/// API's export, for programs, has none.)
+pub(crate) fn for_spreadsheets(csv: String) -> String {
+    let mut text = String::with_capacity(csv.len() + 3);
+    text.push('\u{feff}');
+    text.push_str(&csv);
+    text
+}
+
 /// A state-changing form must carry the session's CSRF token (a page of another site cannot
 /// read it); anything else is refused before the operation is called.
 pub(crate) fn check_form(signed: &Signed, csrf: &str) -> Result<(), crate::error::ApiError> {

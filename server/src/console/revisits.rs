@@ -238,7 +238,7 @@ pub async fn export(State(app): State<AppState>, signed: Signed, headers: Header
                     "attachment; filename=\"revisit-outcomes.csv\"",
                 ),
             ],
-            archive::to_csv(&rows),
+            super::for_spreadsheets(archive::to_csv(&rows)),
         )
             .into_response(),
         Err(e) => answer(Err(e), &signed, &headers),

@@ -825,6 +825,10 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
     );
     let seen = browser.next_json().await;
     let issued = &seen["issued"];
+    assert_eq!(
+        issued["role_at_first"], "",
+        "no role until one is chosen: {issued}"
+    );
     let link = issued["link"].as_str().unwrap_or_else(|| panic!("{seen}"));
     assert!(
         link.starts_with(&format!("{}/console/invitation/", app.base_url)),
@@ -920,6 +924,8 @@ async fn a_revisit_caller_records_an_outcome_exports_it_and_reads_the_month_in_c
     let outcome = seen["pages"]["revisit-outcome"]["text"].as_str().unwrap();
     assert!(outcome.contains("希望周末也能上门"), "{outcome}");
     let csv = seen["csv"].as_str().unwrap();
+    // With a byte-order mark, so a spreadsheet reads the names as UTF-8.
+    assert!(csv.starts_with("\u{feff}outcome_id,"), "{csv}");
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(
         csv.contains("希望周末也能上门") && csv.contains("刘芳"),

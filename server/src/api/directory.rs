@@ -9,23 +9,58 @@ use uuid::Uuid;
 use super::json::AppJson;
 use super::json::{Path, Query};
 use crate::auth::{Caller, DeviceToken};
-use crate::directory::customers::{self, CustomerDetails, check_text};
+use crate::directory::customers::{self, CustomerDetails};
 use crate::directory::people;
-use crate::directory::{Customer, NewStaff, Role, Staff};
+use crate::directory::{Customer, Role, Staff};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const MAX_NAME: usize = 200;
+/// A member to add: an office member (not a technician) needs the e-mail they sign in with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    name: String,
+    role: Role,
+    #[serde(default)]
+    email: Option<String>,
+}
 
+/// The member added; an office member's one-time link to set their password (open it on the
+/// server's address), shown this once.
+#[derive(Debug, Serialize)]
+pub struct MemberAdded {
+    #[serde(flatten)]
+    staff: Staff,
+    email: Option<String>,
+    invitation_path: Option<String>,
+}
+
+/// `POST /api/v1/staff`: the same operation as the console's "add member" (`people::add`).
 pub async fn create_staff(
     State(state): State<AppState>,
     caller: Caller,
-    AppJson(request): AppJson<NewStaff>,
-) -> Result<(StatusCode, AppJson<Staff>), ApiError> {
-    caller.require(&[Role::Admin])?;
-    check_text("name", &request.name, MAX_NAME)?;
-    let staff = Staff::create(&state.db, caller.organisation_id, &request).await?;
-    Ok((StatusCode::CREATED, AppJson(staff)))
+    AppJson(request): AppJson<NewMember>,
+) -> Result<(StatusCode, AppJson<MemberAdded>), ApiError> {
+    let (staff, token) = people::add(
+        &state.db,
+        &caller,
+        &request.name,
+        request.role,
+        request.email.as_deref(),
+    )
+    .await?;
+    let email = request
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    Ok((
+        StatusCode::CREATED,
+        AppJson(MemberAdded {
+            staff,
+            email,
+            invitation_path: token.map(|t| format!("/console/invitation/{t}")),
+        }),
+    ))
 }
 
 pub async fn list_staff(

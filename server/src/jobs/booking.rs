@@ -33,6 +33,35 @@ pub struct BookJob {
     pub complaint_reference: Option<String>,
 }
 
+/// The longest complaint reference a booking takes (a ticket number, not a letter).
+const MAX_COMPLAINT_REFERENCE: usize = 200;
+
+/// The complaint's reference, trimmed: only for a job from a complaint, short, plain text.
+fn check_complaint_reference(request: &BookJob) -> Result<Option<String>, ApiError> {
+    let Some(reference) = request.complaint_reference.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if reference.is_empty() {
+        return Ok(None);
+    }
+    if !request.from_complaint {
+        return Err(ApiError::BadRequest(
+            "complaint_reference is for a job from a complaint: set from_complaint to true".into(),
+        ));
+    }
+    if reference.chars().count() > MAX_COMPLAINT_REFERENCE {
+        return Err(ApiError::BadRequest(format!(
+            "complaint_reference must be at most {MAX_COMPLAINT_REFERENCE} characters"
+        )));
+    }
+    if reference.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "complaint_reference must be one line of text, without control characters".into(),
+        ));
+    }
+    Ok(Some(reference.to_owned()))
+}
+
 /// The booked job: its id and the URL tablets open.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobCreated {
@@ -55,6 +84,7 @@ pub async fn book_job(
         )
     })?;
     check_window(request.window_start, request.window_end)?;
+    let reference = check_complaint_reference(&request)?;
     let customer = Customer::find(&state.db, caller.organisation_id, request.customer_id)
         .await?
         .ok_or_else(|| {
@@ -87,7 +117,7 @@ pub async fn book_job(
         },
         complaint_origin: ComplaintOrigin {
             from_complaint: request.from_complaint,
-            reference: request.complaint_reference.clone(),
+            reference,
         },
         window_start: millis(request.window_start),
         window_end: millis(request.window_end),

@@ -1,7 +1,7 @@
 //! The dispatcher's operations on a booked job. Each becomes a change in the job document (as
 //! the server's actor) and, where the technician's list shows it, in their index document.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use sync_protocol::job::{ConfirmationChannel, DispatcherActions, JobDocument};
 use uuid::Uuid;
@@ -52,6 +52,7 @@ pub async fn confirm(
     let channel = ConfirmationChannel::parse(&request.channel).ok_or_else(|| {
         ApiError::BadRequest("channel must be one of phone, sms, in_person".into())
     })?;
+    check_confirmed_at(request.confirmed_at, Utc::now())?;
     let mut edit = begin(state, caller, job).await?;
     refuse_when_over(&mut edit, job, Office::Confirm).await?;
     let after = edit
@@ -192,6 +193,25 @@ pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(),
         index::remove(&mut edit, technician, job).await?;
     }
     edit.commit().await
+}
+
+/// How far ahead of the server's clock a confirmation's time may be (clocks differ a little).
+const CONFIRMED_AHEAD: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A confirmation happened in the past (or just now, by a clock a little ahead): a time in the
+/// future would make every arrival look unconfirmed and the office's clock look wrong.
+fn check_confirmed_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    if at > now + CONFIRMED_AHEAD {
+        return Err(ApiError::BadRequest(
+            "confirmed_at is in the future: give the time the customer confirmed".into(),
+        ));
+    }
+    if at.year() < 2000 {
+        return Err(ApiError::BadRequest(
+            "confirmed_at is before the year 2000: give the time the customer confirmed".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// An office change to a job that is still under way.

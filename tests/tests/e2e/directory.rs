@@ -93,6 +93,52 @@ async fn admins_add_staff_and_issue_and_revoke_device_tokens() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+
+    // The console's operation, with its rules: an office member needs the e-mail they sign in
+    // with, and gets a one-time link to set a password; fields it does not know are refused.
+    let add = |body: Value| {
+        app.post("/api/v1/staff")
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+    };
+    let staff_before: Value = app.get_json("/api/v1/staff", &admin.token).await;
+    for (body, says) in [
+        (
+            json!({"name": "周芳", "role": "dispatcher"}),
+            "needs an e-mail",
+        ),
+        (
+            json!({"name": "周芳", "role": "dispatcher", "email": "zhoufang@example.cn", "is_superuser": true}),
+            "unknown field",
+        ),
+    ] {
+        let response = add(body.clone()).await.unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(says),
+            "{error}"
+        );
+    }
+    let staff_after: Value = app.get_json("/api/v1/staff", &admin.token).await;
+    assert_eq!(staff_after, staff_before, "nothing added");
+    let response =
+        add(json!({"name": "  周芳  ", "role": "dispatcher", "email": "zhoufang@example.cn"}))
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 201);
+    let added: Value = response.json().await.unwrap();
+    assert_eq!(added["name"], "周芳");
+    assert_eq!(added["email"], "zhoufang@example.cn");
+    let invitation = added["invitation_path"].as_str().unwrap();
+    assert!(invitation.starts_with("/console/invitation/"), "{added}");
+    let page = app.get(invitation).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the link opens the page to set a password"
+    );
 }
 
 #[tokio::test]

@@ -89,6 +89,30 @@ async fn confirmation_reschedule_and_cancel_reach_the_document() {
             .send()
     };
 
+    // A confirmation time in the future, or from before 2000, is refused and changes nothing.
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    for (at, says) in [
+        ("9999-12-31T23:59:59Z", "in the future"),
+        (in_an_hour.as_str(), "in the future"),
+        ("1999-12-31T23:59:59Z", "before the year 2000"),
+    ] {
+        let response = post(
+            format!("/api/v1/jobs/{id}/confirmation"),
+            json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": at}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status(), 400, "{at}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(says),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.job(&crew.dispatcher.token, &id).await.1["confirmed"],
+        false
+    );
     let response = post(
         format!("/api/v1/jobs/{id}/confirmation"),
         json!({"confirmed_by": "王秀英", "channel": "phone", "confirmed_at": "2026-11-22T08:00:00Z"}),
@@ -261,6 +285,18 @@ async fn bad_booking_requests_get_clear_errors_and_write_nothing() {
         (
             json!({"customer_id": crew.customer, "kind": "repair", "window_start": "2026-11-22T01:00:00Z", "window_end": "2026-11-22T03:00:00Z", "surprise": 1}),
             "unknown field",
+        ),
+        (
+            json!({"customer_id": crew.customer, "kind": "repair", "window_start": "2026-11-22T01:00:00Z", "window_end": "2026-11-22T03:00:00Z", "complaint_reference": "TS-1"}),
+            "set from_complaint to true",
+        ),
+        (
+            json!({"customer_id": crew.customer, "kind": "repair", "window_start": "2026-11-22T01:00:00Z", "window_end": "2026-11-22T03:00:00Z", "from_complaint": true, "complaint_reference": "T".repeat(201)}),
+            "at most 200 characters",
+        ),
+        (
+            json!({"customer_id": crew.customer, "kind": "repair", "window_start": "2026-11-22T01:00:00Z", "window_end": "2026-11-22T03:00:00Z", "from_complaint": true, "complaint_reference": "TS-1\u{1b}[31m"}),
+            "without control characters",
         ),
     ];
     for (body, expected) in cases {

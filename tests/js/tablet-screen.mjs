@@ -26,6 +26,9 @@ const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 800, height: 1280 }, locale: 'zh-CN', hasTouch: true });
 const page = await context.newPage();
 const elsewhere = [];
+// Requests the screen could not answer as asked (a refresh of a form's address was one).
+const unanswerable = [];
+page.on('response', (r) => { if (r.status() === 405) unanswerable.push(r.url()); });
 const origin = new URL(url).origin;
 page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
 
@@ -69,6 +72,10 @@ await page.fill('#amount', '120.50');
 await page.$eval('input[name=method]', (input) => { input.value = 'cash'; });
 await submit('pay');
 refused.cash = await problemIn('pay');
+// Answered on the form's address; the page's address is the job's again (a reload reads the
+// job, and the refresh can fetch it).
+refused.address = new URL(page.url()).pathname;
+refused.job_address = new URL(jobUrl).pathname;
 // A signature without the signer's name.
 await page.waitForSelector('#pad');
 const pad = await page.$('#pad');
@@ -156,14 +163,16 @@ await shoot('tablet-job');
 console.log(JSON.stringify({ worked }));
 
 await lines.next();
-// 3. The server is back: the background sync delivers; the screen says so by itself.
+// 3. The server is back: the background sync delivers; the screen says so by itself, even
+// while someone is typing (an input event marks the page as being typed in).
+await page.evaluate(() => document.dispatchEvent(new Event('input')));
 let synced = false;
 try {
   await page.waitForFunction(() => document.querySelector('#sync[data-online="true"]') &&
     document.querySelector('#sync-pending').innerText.includes('全部已送达'), null, { timeout: 60000 });
   synced = true;
 } catch (_) { /* reported */ }
-console.log(JSON.stringify({ synced: { synced, sync: await page.innerText('#sync'), text: await page.innerText('main') } }));
+console.log(JSON.stringify({ synced: { synced, sync: await page.innerText('#sync'), text: await page.innerText('main'), unanswerable } }));
 
 await lines.next();
 // 4. The office changed two other jobs: the list shows it by itself.

@@ -102,8 +102,21 @@
   bindPad();
   bindPhotos();
 
-  // The sync's state, and a fresh page when something changed.
+  // A refused form is answered on the form's own address (POST /jobs/ID/ACTION), which cannot
+  // be fetched again: the page's address is the job's, so a refresh reads the job and a reload
+  // does not send the form again.
+  var page = window.location.pathname;
+  var posted = /^(\/jobs\/[^\/]+)\/[^\/]+$/.exec(page);
+  if (posted) {
+    page = posted[1];
+    window.history.replaceState(null, '', page + window.location.hash);
+  }
+
+  // The sync's state, and a fresh page when something changed. The header (online or not,
+  // what has not reached the office) is kept current even while someone types in a form; the
+  // page's main part waits until nobody is.
   var shown = main ? main.getAttribute('data-generation') : null;
+  var header = null;
   var busy = false;
   function look() {
     if (busy) return;
@@ -112,14 +125,20 @@
       busy = false;
       var sync = document.getElementById('sync');
       if (sync) sync.setAttribute('data-online', String(state.online));
-      if (String(state.generation) !== shown && !dirty) {
-        return fetch(window.location.href, { credentials: 'same-origin' }).then(function (r) { return r.text(); }).then(function (html) {
+      var now = JSON.stringify([state.online, state.stopped, state.problem, state.pending_changes,
+        state.pending_uploads, state.refused_uploads, state.last_contact_at]);
+      var fresh = String(state.generation) !== shown && !dirty;
+      var headerOnly = !fresh && header !== null && now !== header;
+      header = now;
+      if (fresh || headerOnly) {
+        return fetch(page, { credentials: 'same-origin' }).then(function (r) { return r.text(); }).then(function (html) {
           var next = new DOMParser().parseFromString(html, 'text/html');
-          ['main', 'header.bar'].forEach(function (selector) {
+          (headerOnly ? ['header.bar'] : ['main', 'header.bar']).forEach(function (selector) {
             var now = document.querySelector(selector);
             var fresh = next.querySelector(selector);
             if (now && fresh) now.innerHTML = fresh.innerHTML;
           });
+          if (headerOnly) return;
           var freshMain = next.querySelector('main');
           if (freshMain) {
             shown = freshMain.getAttribute('data-generation');

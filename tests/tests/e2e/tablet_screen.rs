@@ -140,6 +140,10 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
             .contains("only a dot"),
         "a slip of the finger on the pad is not a signature: {seen}"
     );
+    assert_eq!(
+        refused["address"], refused["job_address"],
+        "a refusal leaves the job's address: {seen}"
+    );
     assert!(seen["list"]["text"].as_str().unwrap().contains(&number));
     assert!(
         serious(&seen["list"]["violations"]).is_empty(),
@@ -233,6 +237,11 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     browser.send_line("server is back").await;
     let synced = browser.next_json().await;
     assert_eq!(synced["synced"]["synced"], true, "{synced}");
+    assert_eq!(
+        synced["synced"]["unanswerable"],
+        json!([]),
+        "the screen never asked for what it cannot be given: {synced}"
+    );
     let (_, done) = app.job(&crew.dispatcher.token, &number).await;
     assert_eq!(done["status"], "complete", "{}", done["missing"]);
     let files: Vec<Value> = app

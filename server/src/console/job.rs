@@ -54,6 +54,32 @@ impl Page<'_> {
             .unwrap_or_else(|| id.to_owned())
     }
 
+    /// An event's detail as people read it: the document keeps it in the form its writer
+    /// chose (a window as two epoch milliseconds, a technician as an id, the channel's word).
+    fn detail(&self, kind: &str, detail: &str) -> String {
+        match kind {
+            "appointment_confirmed" => match detail.rsplit_once(" by ") {
+                Some((who, channel)) => format!("{who} · {}", i18n::channel(self.lang, channel)),
+                None => detail.to_owned(),
+            },
+            "rescheduled" => {
+                let window = detail
+                    .split_once("..")
+                    .and_then(|(start, end)| Some((start.parse().ok()?, end.parse().ok()?)));
+                match window {
+                    Some((start, end)) => format!(
+                        "{} – {}",
+                        self.when(EpochMillis(start)),
+                        self.when(EpochMillis(end))
+                    ),
+                    None => detail.to_owned(),
+                }
+            }
+            "reassigned" => self.who(detail),
+            _ => detail.to_owned(),
+        }
+    }
+
     fn when(&self, millis: EpochMillis) -> String {
         at(millis).map_or_else(|| "—".to_owned(), |t| self.clock.show(t))
     }
@@ -363,7 +389,7 @@ impl Page<'_> {
             tr {
                 td {
                     (i18n::event(self.lang, &event.kind))
-                    @if let Some(detail) = &event.detail { " · " span.detail { (detail) } }
+                    @if let Some(detail) = &event.detail { " · " span.detail { (self.detail(&event.kind, detail)) } }
                 }
                 td { (self.who(&event.actor)) }
                 td { time datetime=[at(event.device_time).map(|t| t.to_rfc3339())] { (self.when(event.device_time)) } }

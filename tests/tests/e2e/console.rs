@@ -1330,3 +1330,73 @@ async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one()
     let number_at = first.find(complaint["number"].as_str().unwrap()).unwrap();
     assert!(number_at < first_task, "the overdue task comes first");
 }
+
+#[tokio::test]
+async fn the_job_pages_timeline_says_who_and_when_in_words() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    let job = app.book(&crew, Some(crew.technician.staff.id)).await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    let post = |path: String, body: Value| {
+        app.post(&path)
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&body)
+            .send()
+    };
+    let window_start = "2026-12-03T06:00:00Z";
+    for (path, body) in [
+        (
+            format!("/api/v1/jobs/{id}/confirmation"),
+            json!({"confirmed_by": "李建华", "channel": "phone", "confirmed_at": chrono::Utc::now()}),
+        ),
+        (
+            format!("/api/v1/jobs/{id}/reschedule"),
+            json!({"window_start": window_start, "window_end": "2026-12-03T08:00:00Z"}),
+        ),
+        (
+            format!("/api/v1/jobs/{id}/reassign"),
+            json!({"technician_id": crew.other_technician.staff.id}),
+        ),
+    ] {
+        assert_eq!(
+            post(path.clone(), body).await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let mut dispatcher = Browser::new(&app);
+    assert_eq!(dispatcher.sign_in("李娜", PASSWORD).await.status(), 303);
+    let page = dispatcher
+        .get(&format!("/console/jobs/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let millis = chrono::DateTime::parse_from_rfc3339(window_start)
+        .unwrap()
+        .timestamp_millis()
+        .to_string();
+    // In words: who confirmed and how, the new window on the office's clock, the technician's
+    // name; not the document's epoch milliseconds, ids or English.
+    assert!(page.contains("李建华 · 电话"), "{page}");
+    assert!(
+        page.contains("2026-12-03 14:00 – 2026-12-03 16:00"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<span class="detail">{}</span>"#,
+            crew.other_technician.staff.name
+        )),
+        "{page}"
+    );
+    assert!(!page.contains(&millis), "{page}");
+    assert!(!page.contains(" by phone"), "{page}");
+    assert!(
+        !page.contains(&format!(
+            r#"<span class="detail">{}"#,
+            crew.other_technician.staff.id
+        )),
+        "{page}"
+    );
+}

@@ -17,6 +17,10 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const browser = await launch();
 const options = { viewport: { width: 1366, height: 860 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
 const admin = await (await browser.newContext(options)).newPage();
+// What the admin's confirmations asked, and whether the admin says yes to the next one.
+const asked = [];
+let yes = true;
+admin.on('dialog', async (dialog) => { asked.push(dialog.message()); await (yes ? dialog.accept() : dialog.dismiss()); });
 
 async function axe(p) {
   await p.evaluate(axeSource);
@@ -67,11 +71,24 @@ const colleagueBoard = await colleague.innerText('header');
 await colleague.goto(link);
 const linkAgain = await colleague.innerText('main');
 
-// The admin revokes the tablet's token.
+// The admin revokes the tablet's token (asked first, and says yes).
 await admin.goto(`${base}/console/admin`);
 await admin.click('button[aria-label="吊销 张伟的平板"]');
 await admin.waitForURL('**/console/admin');
+await admin.waitForLoadState('load');
 const after = await admin.innerText('main');
+// Disabling the new dispatcher: asked, and the admin says no (nothing happens), then yes;
+// then enables her again.
+yes = false;
+await admin.click('button[aria-label="停用 周芳"]');
+const stillActive = await admin.$('button[aria-label="停用 周芳"]') !== null;
+yes = true;
+await Promise.all([admin.waitForNavigation(), admin.click('button[aria-label="停用 周芳"]')]);
+const disabled = await admin.$('button[aria-label="重新启用 周芳"]') !== null;
+await admin.screenshot({ path: `${shots}/admin-disabled-laptop.png` });
+await Promise.all([admin.waitForNavigation(), admin.click('button[aria-label="重新启用 周芳"]')]);
+const enabledAgain = await admin.$('button[aria-label="停用 周芳"]') !== null;
+const members = { asked, still_active: stillActive, disabled, enabled_again: enabledAgain };
 // A webhook to an address inside the network is refused in place, with the reason.
 await admin.fill('#webhook-url', 'http://127.0.0.1:9/hook');
 await admin.click('form[action="/console/admin/webhooks"] button[type=submit]');
@@ -83,6 +100,6 @@ await admin.click('form[action="/console/admin/policy"] button[type=submit]');
 await admin.waitForURL('**/console/admin');
 const complaintHours = await admin.inputValue('#complaint_due_hours');
 await browser.close();
-console.log(JSON.stringify({ done: { colleague_board: colleagueBoard, link_again: linkAgain, admin: after, webhook_refused: webhookRefused, complaint_hours: complaintHours } }));
+console.log(JSON.stringify({ done: { colleague_board: colleagueBoard, link_again: linkAgain, admin: after, members, webhook_refused: webhookRefused, complaint_hours: complaintHours } }));
 await lines.next();
 process.exit(0);

@@ -303,9 +303,16 @@ fn member_row(lang: Lang, csrf: &str, m: &Member, me: Uuid) -> Markup {
                             button type="submit" aria-label={ (lang.t(Text::NewLink)) " " (m.name) } { (lang.t(Text::NewLink)) }
                         }
                     }
-                    form.inline method="post" action={ (base) "/disable" } {
+                    form.inline method="post" action={ (base) "/disable" }
+                        data-confirm={ (lang.t(Text::Disable)) " " (m.name) (lang.t(Text::DisableQuestion)) } {
                         input type="hidden" name="csrf" value=(csrf);
                         button.danger type="submit" aria-label={ (lang.t(Text::Disable)) " " (m.name) } { (lang.t(Text::Disable)) }
+                    }
+                }
+                @if !active {
+                    form.inline method="post" action={ (base) "/enable" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" aria-label={ (lang.t(Text::EnableAgain)) " " (m.name) } { (lang.t(Text::EnableAgain)) }
                     }
                 }
             }
@@ -336,7 +343,8 @@ fn device_row(
                 @if d.revoked_at.is_some() {
                     (lang.t(Text::Revoked))
                 } @else {
-                    form.inline method="post" action={ "/console/admin/tokens/" (d.id) "/revoke" } {
+                    form.inline method="post" action={ "/console/admin/tokens/" (d.id) "/revoke" }
+                        data-confirm={ (lang.t(Text::Revoke)) " " (d.device_name) (lang.t(Text::RevokeQuestion)) } {
                         input type="hidden" name="csrf" value=(csrf);
                         button.danger type="submit" aria-label={ (lang.t(Text::Revoke)) " " (d.device_name) } { (lang.t(Text::Revoke)) }
                     }
@@ -475,6 +483,10 @@ pub async fn member_action(
             }
             "disable" => {
                 people::disable(&app.db, caller, id).await?;
+                Ok(None)
+            }
+            "enable" => {
+                people::enable(&app.db, caller, id).await?;
                 Ok(None)
             }
             "link" => {

@@ -10,6 +10,12 @@
   var abs = Math.abs(minutes);
   var pad = function (n) { return (n < 10 ? '0' : '') + n; };
   document.cookie = 'tz=' + sign + pad(Math.floor(abs / 60)) + ':' + pad(abs % 60) + '; path=/console; SameSite=Lax';
+  // A form that cannot be taken back (disabling a member, revoking a tablet's token) asks
+  // first; without JavaScript it is sent as it is.
+  document.addEventListener('submit', function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
   var main = document.querySelector('main[data-live]');
   if (!main || !window.EventSource) return;
   var pending = false;
@@ -27,8 +33,20 @@
           if (!html) return;
           var next = new DOMParser().parseFromString(html, 'text/html').querySelector('main');
           if (next) {
+            // Focus stays where it was: on the same control (by its id) or link (by its
+            // address) in the new <main>, for whoever moves with the keyboard.
+            var had = document.activeElement;
+            var id = had && main.contains(had) ? had.id : '';
+            var href = had && main.contains(had) && !id ? had.getAttribute('href') : null;
             main.innerHTML = next.innerHTML;
             main.setAttribute('data-refreshed', String(Date.now()));
+            var again = id ? document.getElementById(id) : null;
+            if (!again && href) {
+              again = Array.prototype.find.call(main.querySelectorAll('a[href]'), function (a) {
+                return a.getAttribute('href') === href;
+              });
+            }
+            if (again) again.focus();
           }
         })
         .catch(function () { pending = false; });

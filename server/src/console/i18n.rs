@@ -135,6 +135,9 @@ pub enum Text {
     Enabled,
     Disabled,
     Disable,
+    /// After "Disable NAME": the question a confirmation asks.
+    DisableQuestion,
+    EnableAgain,
     Enable,
     Attempts,
     LastAttempt,
@@ -145,6 +148,8 @@ pub enum Text {
     NewLink,
     Revoked,
     Revoke,
+    /// After "Revoke DEVICE": the question a confirmation asks.
+    RevokeQuestion,
     InvitationFor,
     ShownOnce,
     TokenIssued,
@@ -355,6 +360,8 @@ fn zh(text: Text) -> &'static str {
         Text::Enabled => "启用",
         Text::Disabled => "已停用",
         Text::Disable => "停用",
+        Text::DisableQuestion => "？停用后此人不能登录办公台，其平板也不能同步；之后可以重新启用。",
+        Text::EnableAgain => "重新启用",
         Text::Enable => "启用",
         Text::Attempts => "尝试次数",
         Text::LastAttempt => "最近尝试",
@@ -365,6 +372,7 @@ fn zh(text: Text) -> &'static str {
         Text::NewLink => "新的设置密码链接",
         Text::Revoked => "已吊销",
         Text::Revoke => "吊销",
+        Text::RevokeQuestion => "？此平板将不能再同步，不能撤销；需要时请发放新的令牌。",
         Text::InvitationFor => "设置密码的一次性链接，发给",
         Text::ShownOnce => "只显示这一次，请现在复制。",
         Text::TokenIssued => "已发放设备令牌：",
@@ -549,6 +557,10 @@ fn en(text: Text) -> &'static str {
         Text::Enabled => "active",
         Text::Disabled => "disabled",
         Text::Disable => "Disable",
+        Text::DisableQuestion => {
+            "? They can no longer sign in, nor their tablets sync; you can enable them again."
+        }
+        Text::EnableAgain => "Enable again",
         Text::Enable => "Enable",
         Text::Attempts => "Attempts",
         Text::LastAttempt => "Last attempt",
@@ -561,6 +573,9 @@ fn en(text: Text) -> &'static str {
         Text::NewLink => "New password link",
         Text::Revoked => "revoked",
         Text::Revoke => "Revoke",
+        Text::RevokeQuestion => {
+            "? The tablet can no longer sync, and this cannot be undone; issue a new token when needed."
+        }
         Text::InvitationFor => "One-time link to set a password, for",
         Text::ShownOnce => "Shown only this once: copy it now.",
         Text::TokenIssued => "Device token issued:",

@@ -188,6 +188,17 @@ pub async fn disable(db: &sqlx::PgPool, caller: &Caller, id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// Lets a disabled member sign in and sync again (their device tokens that were not revoked
+/// work again; their console sessions stay ended). Enabling an active member changes nothing.
+pub async fn enable(db: &sqlx::PgPool, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    member(db, caller, id).await?;
+    sqlx::query("update staff set disabled_at = null where id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The device tokens of the organisation's members, newest first.
 pub async fn devices(db: &sqlx::PgPool, caller: &Caller) -> Result<Vec<Device>, ApiError> {
     caller.require(&[Role::Admin])?;

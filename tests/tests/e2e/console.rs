@@ -650,6 +650,14 @@ async fn an_open_board_shows_a_job_completing_without_a_reload() {
     browser.finish().await;
     assert_eq!(after["shown"], true, "{after}");
     assert_eq!(after["navigations"], 0, "updated in place, not reloaded");
+    // The keyboard's place is kept: the job link focused before the refresh has the focus in
+    // the new board.
+    assert!(after["focused_href"].is_string(), "{after}");
+    assert!(after["focus_after"]["refreshed"].is_string(), "{after}");
+    assert_eq!(
+        after["focus_after"]["href"], after["focused_href"],
+        "{after}"
+    );
 }
 
 #[tokio::test]
@@ -872,6 +880,28 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
         "the link works once: {done}"
     );
     assert!(done["admin"].as_str().unwrap().contains("已吊销"), "{done}");
+    // What cannot be taken back is asked first; a "no" changes nothing; a disabled member can
+    // be enabled again.
+    let members = &done["members"];
+    let asked: Vec<&str> = members["asked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q.as_str().unwrap())
+        .collect();
+    assert_eq!(asked.len(), 3, "{members}");
+    assert!(asked[0].starts_with("吊销 张伟的平板？"), "{members}");
+    assert!(asked[1].starts_with("停用 周芳？"), "{members}");
+    assert_eq!(members["still_active"], true, "{members}");
+    assert_eq!(members["disabled"], true, "{members}");
+    assert_eq!(members["enabled_again"], true, "{members}");
+    let zhou: Option<Value> = sqlx::query_scalar(
+        "select to_jsonb(disabled_at) from staff where email = 'zhoufang@example.cn'",
+    )
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(zhou, None, "enabled again: {members}");
     assert!(
         done["webhook_refused"].as_str().unwrap().contains("未执行"),
         "{done}"

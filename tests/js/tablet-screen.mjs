@@ -28,6 +28,9 @@ const page = await context.newPage();
 const elsewhere = [];
 // Requests the screen could not answer as asked (a refresh of a form's address was one).
 const unanswerable = [];
+// What the screen asked before a step that closes others (leaving); the technician says yes.
+const asked = [];
+page.on('dialog', async (dialog) => { asked.push(dialog.message()); await dialog.accept(); });
 page.on('response', (r) => { if (r.status() === 405) unanswerable.push(r.url()); });
 const origin = new URL(url).origin;
 page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
@@ -158,7 +161,7 @@ await submit('cleanup');
 await page.setInputFiles('#cleanup-photo', sitePhoto);
 await Promise.all([page.waitForEvent('load'), page.click('#cleanup [data-send]')]);
 await submit('depart');
-const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, violations: await axe() };
+const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, asked, violations: await axe() };
 await shoot('tablet-job');
 console.log(JSON.stringify({ worked }));
 

@@ -263,6 +263,22 @@ pub fn job(
         .evaluation
         .missing
         .contains(&CompletionCondition::SignatureMatchesContent);
+    let mut leave_question = lang
+        .t(
+            "确认已离开现场？离开后不能再记录物品使用、工作和意见卡。",
+            "Have you left the site? After leaving, no more permissions, work or feedback cards can be recorded.",
+        )
+        .to_owned();
+    if !view.evaluation.missing.is_empty() {
+        leave_question.push_str(lang.t("\n尚缺：", "\nStill missing: "));
+        let missing: Vec<&str> = view
+            .evaluation
+            .missing
+            .iter()
+            .map(|condition| words::missing(lang, *condition))
+            .collect();
+        leave_question.push_str(&missing.join(lang.t("；", "; ")));
+    }
     let signed_note = html! {
         @if visit.signature.is_some() && adding {
             p.note { (lang.t("客户已签字：再修改此处内容，需请客户重新签字。", "The customer has signed: changing this means asking them to sign again.")) }
@@ -449,7 +465,13 @@ pub fn job(
         (step("depart", lang.t("8 离开", "8 Leave"), visit.departure.is_some(), problem, html! {
             @match &visit.departure {
                 Some(d) => p { (lang.t("离开时间 ", "Left ")) (clock(d.at.0)) },
-                None => @if open { (form("depart", html! { button.big type="submit" { (lang.t("我已离开", "I have left")) } })) },
+                None => @if open {
+                    // Leaving closes the visit to more work: asked first, with what is missing.
+                    form method="post" action={ (base) "/depart" } data-confirm=(leave_question) {
+                        input type="hidden" name="csrf" value=(token);
+                        button.big type="submit" { (lang.t("我已离开", "I have left")) }
+                    }
+                },
             }
         }))
         @if !view.uploads.is_empty() {

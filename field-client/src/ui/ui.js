@@ -7,6 +7,11 @@
   var main = document.getElementById('main');
   var dirty = false;
   document.addEventListener('input', function () { dirty = true; });
+  // A step that closes others (leaving the site) asks first.
+  document.addEventListener('submit', function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
 
   function show(box, message) {
     var problem = box.querySelector('.js-problem');
@@ -16,6 +21,10 @@
   }
 
   function send(url, body, contentType, box) {
+    // One save at a time: a second tap while the first is on its way would record it twice.
+    var buttons = box.querySelectorAll('button');
+    var again = function () { Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; }); };
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     return fetch(url, {
       method: 'POST', credentials: 'same-origin', body: body,
       headers: { 'Content-Type': contentType, 'X-Field-Token': token }
@@ -26,9 +35,10 @@
         dirty = false;
         window.location.reload();
       } else {
+        again();
         show(box, (answer && answer.error) || '?');
       }
-    }).catch(function (e) { show(box, String(e)); });
+    }).catch(function (e) { again(); show(box, String(e)); });
   }
 
   // The signature pad: strokes in the canvas's own units, handed to the library as they are.

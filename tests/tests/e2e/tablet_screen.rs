@@ -193,6 +193,13 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     // A note after the signature: the work step warned first, then the sign step asked for a
     // new signature with the pad (not ticked), and the summary the customer signed again
     // holds the note.
+    // Leaving was asked first (it closes the visit to more work).
+    let asked = worked["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 1, "{worked}");
+    assert!(
+        asked[0].as_str().unwrap().starts_with("确认已离开现场？"),
+        "{worked}"
+    );
     let resign = &worked["resign"];
     assert!(
         resign["warnedBefore"]

@@ -551,7 +551,10 @@ async fn act(
             ui.generation.fetch_add(1, Ordering::SeqCst);
             Redirect::to(&format!("/jobs/{job}#{action}")).into_response()
         }
-        Err(refused) => show_job(&ui, &headers, job, Some((action, refused.to_string()))).await,
+        Err(refused) => {
+            let said = words::refusal(Lang::of(&headers), &refused);
+            show_job(&ui, &headers, job, Some((action, said))).await
+        }
     }
 }
 
@@ -583,7 +586,7 @@ async fn sign(
         signed.map(drop)
     })
     .await;
-    answer(&ui, done)
+    answer(&ui, &headers, done)
 }
 
 #[derive(Debug, Deserialize)]
@@ -627,10 +630,10 @@ async fn photo(
         attached.map(drop)
     })
     .await;
-    answer(&ui, done)
+    answer(&ui, &headers, done)
 }
 
-fn answer(ui: &Ui, done: Result<(), ClientError>) -> Response {
+fn answer(ui: &Ui, headers: &HeaderMap, done: Result<(), ClientError>) -> Response {
     match done {
         Ok(()) => {
             ui.generation.fetch_add(1, Ordering::SeqCst);
@@ -638,7 +641,7 @@ fn answer(ui: &Ui, done: Result<(), ClientError>) -> Response {
         }
         Err(refused) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"error": refused.to_string()})),
+            Json(json!({"error": words::refusal(Lang::of(headers), &refused)})),
         )
             .into_response(),
     }

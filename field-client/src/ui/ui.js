@@ -29,6 +29,10 @@
       method: 'POST', credentials: 'same-origin', body: body,
       headers: { 'Content-Type': contentType, 'X-Field-Token': token }
     }).then(function (response) {
+      if (response.status === 413) {
+        var zh = (document.documentElement.lang || '').indexOf('zh') === 0;
+        return { error: zh ? '照片太大：请用较低分辨率重新拍摄。' : 'The photo is too large: take it at a lower resolution.' };
+      }
       return response.json().catch(function () { return { error: 'HTTP ' + response.status }; });
     }).then(function (answer) {
       if (answer && answer.ok) {

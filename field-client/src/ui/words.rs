@@ -3,7 +3,9 @@
 //! it is used; the service rules' words for what is missing are here.
 
 use axum::http::HeaderMap;
-use sync_protocol::job::{CompletionCondition, JobStatus};
+use sync_protocol::job::{CompletionCondition, JobStatus, OperationError};
+
+use crate::error::ClientError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -125,5 +127,103 @@ pub fn file_kind(lang: Lang, word: &str) -> &str {
         "feedback_card" => lang.t("意见卡照片", "feedback card photo"),
         "cleanup" => lang.t("现场照片", "cleanup photo"),
         other => other,
+    }
+}
+
+/// A refusal as the screen says it: in the screen's language, without the command line's
+/// hints or the scratch file's path (the technician took a photo, they did not name a file).
+/// What the screen cannot meet is said as the library says it.
+pub fn refusal(lang: Lang, error: &ClientError) -> String {
+    use OperationError as Op;
+    let said = |zh: &str, en: &str| match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    };
+    match error {
+        ClientError::Refused(refused) => match refused {
+            Op::CashRefused | Op::UnsupportedPaymentMethod(_) => said(
+                "技术人员不收现金：请客户通过银行转账付款，并告知转账附言。",
+                "Technicians never take cash: the customer pays by bank transfer with the reference.",
+            ),
+            Op::Empty { field } => match lang {
+                Lang::Zh => format!("请填写{}，不能为空。", field_zh(field)),
+                Lang::En => format!("Enter the {field}; it cannot be empty."),
+            },
+            Op::SignatureWithoutStrokes => said(
+                "签字板是空的：请客户在签字板上签名。",
+                "The pad is empty: ask the customer to sign on it.",
+            ),
+            Op::SignatureTooSmall => said(
+                "签字板上只有一个点或一小笔，不是签名：请点“重写”，请客户在签字板上签名。",
+                "Only a dot or a short mark is on the pad: clear it and ask the customer to sign across it.",
+            ),
+            Op::CleanupWithoutConsent => said(
+                "请先征求客户对垃圾处理的意见，并填写同意人。",
+                "Ask the customer how to handle the debris and enter who agreed.",
+            ),
+            Op::FeedbackCardWithoutPhoto => said(
+                "请先拍摄纸质意见卡。",
+                "Take a photo of the paper feedback card first.",
+            ),
+            Op::RatingOutOfRange(_) => said("评分为 1 到 5。", "The rating is 1 to 5."),
+            Op::AmountNotPositive(_) => {
+                said("金额须大于零。", "The amount must be more than zero.")
+            }
+            Op::ZeroQuantity => said("数量至少为 1。", "The quantity is at least 1."),
+            Op::DepartureBeforeArrival => said(
+                "请先记录到达，再记录离开。",
+                "Record your arrival before leaving.",
+            ),
+            Op::ArrivalAfterDeparture => said(
+                "您已离开现场，到达时间保持原记录。",
+                "You have already left; the arrival stays as recorded.",
+            ),
+            Op::JobClosed(state) => match (lang, *state) {
+                (Lang::Zh, "cancelled") => "办公室已取消此工单：开始工作前请联系调度。".to_owned(),
+                (Lang::Zh, _) => "此工单已归档：不能再记录。".to_owned(),
+                (Lang::En, _) => refused.to_string(),
+            },
+            _ => refused.to_string(),
+        },
+        ClientError::NotLoggedIn => said(
+            "此平板尚未登录：请向办公室索取设备令牌并登录。",
+            "This tablet is not logged in: ask the office for a device token and log in.",
+        ),
+        ClientError::UnsupportedPhoto { .. } | ClientError::HeicPhoto { .. } => said(
+            "这不是可用的照片（JPEG、PNG 或 WebP）：请用相机重新拍摄。",
+            "This is not a photo the office can store (JPEG, PNG or WebP): take it again with the camera.",
+        ),
+        ClientError::PhotoTooLarge { limit, .. } => match lang {
+            Lang::Zh => format!(
+                "照片太大（最大 {} MB）：请用较低分辨率重新拍摄。",
+                limit / (1024 * 1024)
+            ),
+            Lang::En => format!(
+                "The photo is too large (at most {} MB): take it at a lower resolution.",
+                limit / (1024 * 1024)
+            ),
+        },
+        ClientError::InvalidAmount { .. } => said(
+            "金额请填数字，最多两位小数，例如 120.50。",
+            "Enter the amount in digits with at most two decimals, like 120.50.",
+        ),
+        ClientError::NotYourJob { .. } => said(
+            "此工单未派给您：开始工作前请联系调度。",
+            "This job is not assigned to you: ask dispatch before doing any work on it.",
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The library's names of the fields a form leaves empty, in Chinese.
+fn field_zh(field: &str) -> &'static str {
+    match field {
+        "item you were allowed to touch" => "要使用或移动的物品",
+        "name of the person who allowed it" => "同意人",
+        "work note" => "工作记录",
+        "description of the work" => "材料或项目",
+        "name of the person signing" => "签字人姓名",
+        "bank transfer reference" => "转账附言",
+        _ => "此项",
     }
 }

@@ -909,3 +909,222 @@ pub fn role(lang: Lang, word: &str) -> &str {
         ],
     )
 }
+
+/// A refusal's message (the API's, in English) as the console says it in `lang`. The API's
+/// messages stay the contract for programs; here the common ones a form meets are said in
+/// Chinese, and a message not known here is shown as the API says it.
+pub fn refusal(lang: Lang, message: &str) -> String {
+    if lang == Lang::En {
+        return message.to_owned();
+    }
+    const SAID: &[(&str, &str)] = &[
+        ("choose a role", "请选择角色"),
+        ("choose a technician", "请选择上门人员"),
+        ("choose the customer", "请选择客户"),
+        (
+            "fill in every number (whole numbers)",
+            "请填写每个数字（整数）",
+        ),
+        (
+            "the amount is in yuan, like 10000 or 123.45",
+            "金额以元为单位，例如 10000 或 123.45",
+        ),
+        ("times must be HH:MM", "时间格式为 时:分，例如 09:30"),
+        (
+            "the date must be YYYY-MM-DD",
+            "日期格式为 年-月-日，例如 2026-12-03",
+        ),
+        (
+            "date must be YYYY-MM-DD",
+            "日期格式为 年-月-日，例如 2026-12-03",
+        ),
+        ("that time does not exist", "该时间不存在，请检查日期和时间"),
+        ("the month is YYYY-MM", "月份格式为 年-月，例如 2026-11"),
+        (
+            "problem_solved is yes or no",
+            "问题是否解决：请选“是”或“否”",
+        ),
+        ("satisfaction is 1 to 5", "满意度为 1 到 5"),
+        ("email must be an e-mail address", "请填写有效的电子邮箱"),
+        (
+            "an office member needs an e-mail to sign in with",
+            "办公室人员需要填写登录用的电子邮箱",
+        ),
+        (
+            "this e-mail cannot be used for a new member; choose another",
+            "此电子邮箱不能用于新成员，请换一个",
+        ),
+        (
+            "you cannot disable yourself; ask another admin",
+            "不能停用自己，请另一位管理员操作",
+        ),
+        (
+            "you cannot change your own role; ask another admin",
+            "不能更改自己的角色，请另一位管理员操作",
+        ),
+        ("this member is disabled", "此人员已停用"),
+        (
+            "that staff member is not a technician",
+            "此人员不是上门人员",
+        ),
+        (
+            "window_end must be after window_start",
+            "结束时间须晚于开始时间",
+        ),
+        (
+            "an appointment window may be at most 14 days long",
+            "预约时段最长 14 天",
+        ),
+        (
+            "give a reason for cancelling (the technician sees it)",
+            "请填写取消原因（上门人员会看到）",
+        ),
+        (
+            "claim this revisit before recording its outcome",
+            "请先领取此回访，再记录结果",
+        ),
+        (
+            "someone else has claimed this revisit",
+            "此回访已由他人领取",
+        ),
+        (
+            "the customer was not reached: leave problem_solved and satisfaction empty",
+            "未联系到客户时，“问题是否解决”和“满意度”请留空",
+        ),
+        ("every period must be positive", "每个时长都须大于零"),
+        ("scheduled_min_stars is between 1 and 5", "星级为 1 到 5"),
+        ("every threshold must be positive", "每个门槛都须大于零"),
+        (
+            "utc_offset is an offset from UTC such as +08:00",
+            "时区为相对 UTC 的偏移，例如 +08:00",
+        ),
+        (
+            "the clock is an offset from UTC such as +08:00",
+            "时区为相对 UTC 的偏移，例如 +08:00",
+        ),
+        ("this job is cancelled already", "此工单已取消"),
+        (
+            "complaint_reference must be one line of text, without control characters",
+            "投诉单号须为一行文字",
+        ),
+    ];
+    if let Some((_, zh)) = SAID.iter().find(|(en, _)| *en == message) {
+        return (*zh).to_owned();
+    }
+    // A field or value named inside the message.
+    const FIELDS: &[(&str, &str)] = &[
+        ("who confirmed", "确认人"),
+        ("the channel", "确认方式"),
+        ("the date", "日期"),
+        ("the start", "开始时间"),
+        ("the end", "结束时间"),
+        ("name", "姓名"),
+        ("address", "地址"),
+        ("phone", "电话"),
+        ("device_name", "设备名称"),
+        ("suggestions", "建议"),
+        ("notes", "备注"),
+    ];
+    let field = |name: &str| {
+        FIELDS
+            .iter()
+            .find(|(en, _)| *en == name)
+            .map_or_else(|| name.to_owned(), |(_, zh)| (*zh).to_owned())
+    };
+    const DONE: &[(&str, &str)] = &[
+        ("confirmed", "确认"),
+        ("rescheduled", "改约"),
+        ("reassigned", "改派"),
+        ("cancelled", "取消"),
+    ];
+    let done = |text: &str| {
+        DONE.iter()
+            .find(|(en, _)| text.starts_with(en))
+            .map(|(_, zh)| *zh)
+    };
+    if let Some(name) = message.strip_suffix(" is needed") {
+        return format!("请填写{}", field(name));
+    }
+    if let Some(name) = message.strip_suffix(" must not be empty") {
+        return format!("请填写{}，不能为空", field(name));
+    }
+    if let Some((name, rest)) = message.split_once(" may be at most ")
+        && let Some(count) = rest.strip_suffix(" characters")
+    {
+        return format!("{}最多 {count} 个字", field(name));
+    }
+    for (over, zh) in [
+        (
+            "this job is complete",
+            "此工单已完成（已签字，回访进行中），不能再{}；如需继续服务，请新建预约",
+        ),
+        (
+            "this job is cancelled",
+            "此工单已取消，不能再{}；请新建预约",
+        ),
+        (
+            "this job is archived",
+            "此工单已归档，不能再{}；如需继续服务，请新建预约",
+        ),
+    ] {
+        if message.starts_with(over)
+            && let Some((_, verb)) = message.split_once("cannot be ")
+            && let Some(verb) = done(verb)
+        {
+            return zh.replace("{}", verb);
+        }
+    }
+    if let Some(rest) =
+        message.strip_prefix("only a complete or cancelled job can be archived; this one is ")
+    {
+        let now = rest.split(':').next().unwrap_or_default().replace(' ', "_");
+        return format!(
+            "只有已完成或已取消的工单可以归档：此工单{}，上门人员可能仍在上传工作记录；如不再进行，请先取消",
+            status(Lang::Zh, &now)
+        );
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn the_apis_refusals_are_said_in_chinese_and_unknown_ones_as_they_are() {
+        let zh = |message: &str| refusal(Lang::Zh, message);
+        assert_eq!(zh("choose the customer"), "请选择客户");
+        assert_eq!(zh("the date is needed"), "请填写日期");
+        assert_eq!(
+            zh("device_name must not be empty"),
+            "请填写设备名称，不能为空"
+        );
+        assert_eq!(
+            zh("notes may be at most 4000 characters"),
+            "备注最多 4000 个字"
+        );
+        assert_eq!(
+            zh(
+                "this job is complete (its visit is signed and its revisit under way), so it \
+                cannot be rescheduled; book a new job for further work"
+            ),
+            "此工单已完成（已签字，回访进行中），不能再改约；如需继续服务，请新建预约"
+        );
+        assert_eq!(
+            zh("this job is archived, so it cannot be cancelled; book a new job for further work"),
+            "此工单已归档，不能再取消；如需继续服务，请新建预约"
+        );
+        assert!(
+            zh(
+                "only a complete or cancelled job can be archived; this one is awaiting evidence: \
+                its technician may still be sending work, cancel it first if it will not be done"
+            )
+            .contains("此工单待补材料")
+        );
+        assert_eq!(zh("something new"), "something new");
+        assert_eq!(
+            refusal(Lang::En, "choose the customer"),
+            "choose the customer"
+        );
+    }
+}

@@ -26,7 +26,7 @@ pub enum Here {
 pub fn refusal(lang: Lang, problem: Option<&ApiError>) -> Markup {
     html! {
         @if let Some(problem) = problem {
-            p.problem role="alert" { (lang.t(Text::Refused)) (problem.to_string()) }
+            p.problem role="alert" { (lang.t(Text::Refused)) (super::i18n::refusal(lang, &problem.to_string())) }
         }
     }
 }

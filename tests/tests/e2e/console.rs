@@ -527,13 +527,7 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
         )
         .await;
     assert_eq!(wrong.status(), 422);
-    assert!(
-        wrong
-            .text()
-            .await
-            .unwrap()
-            .contains("satisfaction is 1 to 5")
-    );
+    assert!(wrong.text().await.unwrap().contains("满意度为 1 到 5"));
     // Nobody answers: the call is recorded and the task stays on the desk, to be called again.
     let unanswered = caller
         .post(
@@ -711,7 +705,7 @@ async fn a_dispatcher_books_a_job_that_a_tablet_completes_while_the_board_is_ope
         kept["problem"]
             .as_str()
             .unwrap()
-            .contains("window_end must be after window_start"),
+            .contains("未执行：结束时间须晚于开始时间"),
         "{kept}"
     );
     assert_eq!(kept["kind"], "repair", "{kept}");

@@ -670,7 +670,7 @@ pub fn reason(lang: Lang, reason: &str) -> &str {
     match (lang, reason) {
         (Lang::Zh, "complaint") => "投诉处理后回访",
         (Lang::Zh, "completed_job") => "完工回访",
-        (Lang::Zh, "key_customer_scheduled") => "大客户定期回访",
+        (Lang::Zh, "key_customer_scheduled") => "重点客户定期回访",
         (Lang::En, "complaint") => "after a complaint",
         (Lang::En, "completed_job") => "job completed",
         (Lang::En, "key_customer_scheduled") => "key customer, scheduled",

@@ -292,11 +292,16 @@ async fn task_page(
     let (task, outcomes) = queue::show(&app.db, &signed.0.caller, id).await?;
     // What was done, for the call: the job as the API shows it to this caller (revisit callers
     // read complete jobs only: one reopened since shows no summary).
-    let job = match crate::jobs::view::job_view(app, &signed.0.caller, task.job_id).await {
-        Ok(job) => Some(job),
-        Err(ApiError::NotFound) => None,
-        Err(e) => return Err(e),
-    };
+    let (job, document) =
+        match crate::jobs::view::job_file(app, &signed.0.caller, task.job_id).await {
+            Ok((job, document)) => (Some(job), document),
+            Err(ApiError::NotFound) => (None, None),
+            Err(e) => return Err(e),
+        };
+    // The complaint's own reference, for the call ("about your complaint TS-…").
+    let complaint = document
+        .as_ref()
+        .and_then(|d| d.complaint_origin.reference.clone());
     let names = crate::directory::Staff::names(&app.db, signed.0.caller.organisation_id).await?;
     let mine = task.claimed_by == Some(signed.0.caller.staff_id);
     let yes_no = |value: Option<bool>| match value {
@@ -316,7 +321,10 @@ async fn task_page(
                 a href=(super::job::link(task.job_id)) { (task.job_number.as_deref().unwrap_or("—")) }
                 @if let Some(job) = &job { " · " (i18n::kind(lang, &job.job.kind)) }
                 @if let Some(done) = task.completed_at { " · " (lang.t(Text::CompletedAt)) " " (clock.show(done)) }
-                @if task.from_complaint { " · " (lang.t(Text::Complaint)) }
+                @if task.from_complaint {
+                    " · " (lang.t(Text::Complaints))
+                    @if let Some(reference) = &complaint { " " (reference) }
+                }
             }
             @if let Some(job) = &job {
                 dt { (lang.t(Text::Technician)) }

@@ -1424,3 +1424,51 @@ async fn the_job_pages_timeline_says_who_and_when_in_words() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn a_complaint_revisit_names_the_complaint_for_the_call() {
+    let app = TestApp::spawn().await;
+    let crew = day_with_a_job(&app).await;
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+    let job: Value = app
+        .post("/api/v1/jobs")
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({
+            "customer_id": crew.customer,
+            "kind": "repair",
+            "window_start": chrono::Utc::now(),
+            "window_end": chrono::Utc::now() + chrono::Duration::hours(2),
+            "technician_id": crew.technician.staff.id,
+            "from_complaint": true,
+            "complaint_reference": "TS-2026-0118",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    complete_visit(&app, &crew, &job, &Evidence::small(3)).await;
+    let tasks: Vec<Value> = app
+        .get_json("/api/v1/revisits?filter=complaints", &crew.revisit.token)
+        .await;
+    let task = tasks
+        .iter()
+        .find(|t| t["reason"] == "complaint")
+        .unwrap_or_else(|| panic!("{tasks:?}"));
+    let mut caller = Browser::new(&app);
+    assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
+    let page = caller
+        .get(&format!(
+            "/console/revisits/{}",
+            task["id"].as_str().unwrap()
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // The caller can say which complaint they are calling about.
+    assert!(page.contains("投诉处理 TS-2026-0118"), "{page}");
+}

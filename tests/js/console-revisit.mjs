@@ -48,6 +48,11 @@ await page.fill('#suggestions', '希望周末也能上门');
 await page.click('form.outcome button[type=submit]');
 await page.waitForSelector('ul.outcomes li');
 await visit('revisit-outcome');
+// The language switch comes back to this task's page, in English, and back again.
+const taskPath = new URL(page.url()).pathname;
+await Promise.all([page.waitForNavigation(), page.click('a.lang')]);
+result.language = { path: new URL(page.url()).pathname, task_path: taskPath, lang: await page.getAttribute('html', 'lang') };
+await Promise.all([page.waitForNavigation(), page.click('a.lang')]);
 
 await page.goto(`${base}/console/revisits`);
 const [download] = await Promise.all([

@@ -10,6 +10,13 @@
   var abs = Math.abs(minutes);
   var pad = function (n) { return (n < 10 ? '0' : '') + n; };
   document.cookie = 'tz=' + sign + pad(Math.floor(abs / 60)) + ':' + pad(abs % 60) + '; path=/console; SameSite=Lax';
+  // The language switch comes back to this very page (without JavaScript, to its section).
+  var switcher = document.querySelector('a.lang');
+  if (switcher) {
+    var target = new URL(switcher.href, window.location.href);
+    target.searchParams.set('back', window.location.pathname + window.location.search);
+    switcher.href = target.pathname + target.search;
+  }
   // A form that cannot be taken back (disabling a member, revoking a tablet's token) asks
   // first; without JavaScript it is sent as it is.
   document.addEventListener('submit', function (event) {

@@ -947,6 +947,9 @@ async fn a_revisit_caller_records_an_outcome_exports_it_and_reads_the_month_in_c
     assert!(desk.contains("王秀英") && desk.contains("FS-"), "{desk}");
     let outcome = seen["pages"]["revisit-outcome"]["text"].as_str().unwrap();
     assert!(outcome.contains("希望周末也能上门"), "{outcome}");
+    let language = &seen["language"];
+    assert_eq!(language["path"], language["task_path"], "{language}");
+    assert_eq!(language["lang"], "en", "{language}");
     let csv = seen["csv"].as_str().unwrap();
     // With a byte-order mark, so a spreadsheet reads the names as UTF-8.
     assert!(csv.starts_with("\u{feff}outcome_id,"), "{csv}");

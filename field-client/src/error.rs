@@ -94,11 +94,12 @@ pub enum ClientError {
     Corrupt(String),
     #[error("The local store failed ({0}); check the tablet's free space and try again")]
     Storage(#[from] rusqlite::Error),
-    #[error("Could not {action} `{path}`: {source}")]
+    /// The system's reason is said in the message, not chained after it (which printed it twice).
+    #[error("Could not {action} `{path}`: {reason}")]
     File {
         action: &'static str,
         path: PathBuf,
-        source: io::Error,
+        reason: io::Error,
     },
 }
 
@@ -108,7 +109,7 @@ impl ClientError {
         Self::File {
             action,
             path: path.into(),
-            source,
+            reason: source,
         }
     }
 }

@@ -19,7 +19,18 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, ClientError> {
         input: input.to_owned(),
         decimals,
     };
-    let text = input.trim();
+    // A Chinese input method types full-width digits and points ("１２０．５０", "120。50").
+    let normal: String = input
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            '．' | '。' => '.',
+            '－' => '-',
+            other => other,
+        })
+        .collect();
+    let text = normal.trim();
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -74,6 +85,9 @@ mod tests {
     fn parses_amounts_in_minor_units() {
         assert_eq!(parse_amount("120.50", "CNY").unwrap(), 12_050);
         assert_eq!(parse_amount("120.5", "cny").unwrap(), 12_050);
+        // As a Chinese input method types them.
+        assert_eq!(parse_amount("１２０．５０", "CNY").unwrap(), 12_050);
+        assert_eq!(parse_amount("120。5", "CNY").unwrap(), 12_050);
         assert_eq!(parse_amount("120", "CNY").unwrap(), 12_000);
         assert_eq!(parse_amount("0.07", "EUR").unwrap(), 7);
         assert_eq!(parse_amount("1500", "JPY").unwrap(), 1_500);

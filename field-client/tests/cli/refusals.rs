@@ -57,6 +57,12 @@ fn rule_breaking_entries_are_refused_and_change_nothing() {
     assert_refused(&tablet, &zero, 1, "greater than zero");
     let bad_amount = ["pay", &id, "--amount", "12,50", "--reference", "R1"];
     assert_refused(&tablet, &bad_amount, 1, "not an amount like 120.50");
+    // A photo that is not there: the system's reason said once.
+    let nowhere = ["photo", &id, "--kind", "feedback_card", "nowhere.jpg"];
+    let before = tablet.disk_state();
+    let message = tablet.refused(&nowhere, 1);
+    assert_eq!(message.matches("No such file").count(), 1, "{message}");
+    assert_eq!(tablet.disk_state(), before);
     let rating = tablet.write_file("card.jpg", &jpeg("card"));
     let stars = [
         "photo",

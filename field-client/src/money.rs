@@ -24,7 +24,9 @@ pub fn parse_amount(input: &str, currency: &str) -> Result<i64, ClientError> {
         .trim()
         .chars()
         .map(|c| match c {
-            '０'..='９' => char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c),
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
             '．' | '。' => '.',
             '－' => '-',
             other => other,

@@ -154,14 +154,19 @@ await page.setInputFiles('#card-photo', cardPhoto);
 await page.waitForSelector('#card .preview:not([hidden])');
 await page.selectOption('#rating', '5');
 await Promise.all([page.waitForEvent('load'), page.click('#card [data-send]')]);
+// Cleanup confirmed with one answer wrong (the customer's watching not ticked), then
+// corrected on the screen.
 await page.selectOption('#debris', 'taken_away');
 await page.fill('#consent_by', '王秀英');
+await submit('cleanup');
+const cleanupBefore = await page.innerText('#cleanup');
 await page.check('#witnessed');
 await submit('cleanup');
+const cleanupAfter = await page.innerText('#cleanup');
 await page.setInputFiles('#cleanup-photo', sitePhoto);
 await Promise.all([page.waitForEvent('load'), page.click('#cleanup [data-send]')]);
 await submit('depart');
-const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, asked, violations: await axe() };
+const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, asked, cleanup: { before: cleanupBefore, after: cleanupAfter }, violations: await axe() };
 await shoot('tablet-job');
 console.log(JSON.stringify({ worked }));
 

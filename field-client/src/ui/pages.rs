@@ -292,6 +292,29 @@ pub fn job(
             }
         }
     };
+    // Cleaned, with the debris decided as the customer agreed and the departure witnessed.
+    let cleaned = visit
+        .cleanup
+        .as_ref()
+        .is_some_and(|c| c.departure_witnessed && c.debris_consented());
+    let cleanup_form = |was: Option<&sync_protocol::job::CleanupConfirmation>| -> Markup {
+        let debris = was.map_or("taken_away", |c| c.debris.as_str());
+        form(
+            "cleanup",
+            html! {
+                label for="debris" { (lang.t("垃圾处理（按客户意见）", "Debris (as the customer agreed)")) }
+                select #debris name="debris" {
+                    option value="taken_away" selected[debris == "taken_away"] { (lang.t("带走", "taken away")) }
+                    option value="left_at_customer_request" selected[debris == "left_at_customer_request"] { (lang.t("应客户要求留下", "left at the customer's request")) }
+                    option value="none" selected[debris == "none"] { (lang.t("无垃圾", "no debris")) }
+                }
+                label for="consent_by" { (lang.t("同意人", "Who agreed")) }
+                input #consent_by name="consent_by" maxlength="200" value=(was.and_then(|c| c.consented_by.as_deref()).unwrap_or_default());
+                label.check { input #witnessed type="checkbox" name="witnessed" value="yes" checked[was.is_some_and(|c| c.departure_witnessed)]; " " (lang.t("客户将目送我离开", "The customer will see me leave")) }
+                button.big type="submit" { (lang.t("确认已清理", "Confirm the cleanup")) }
+            },
+        )
+    };
     let main = html! {
         div.head {
             h1 { (job.number.as_deref().unwrap_or_default()) " " (job.customer.name) }
@@ -432,34 +455,32 @@ pub fn job(
                 }
             }
         }))
-        (step("cleanup", lang.t("7 清理现场", "7 Clean up"), visit.cleanup.is_some(), problem, html! {
-            @match &visit.cleanup {
-                Some(c) => {
-                    p { (lang.t("垃圾：", "Debris: ")) (words::debris(lang, c.debris.as_str())) @if let Some(by) = &c.consented_by { " · " (lang.t("同意人 ", "agreed by ")) (by) } }
-                    @if c.photo_sha256.is_none() && open {
-                        div.photo data-action={ (base) "/photo?kind=cleanup" } {
-                            label for="cleanup-photo" { (lang.t("拍摄清理后的现场", "Photograph the cleaned site")) }
-                            input #cleanup-photo type="file" accept="image/*" capture="environment";
-                            img.preview alt=(lang.t("现场照片预览", "Preview of the site photo")) hidden;
-                            button.big type="button" data-send { (lang.t("保存照片", "Save the photo")) }
-                            p.problem.js-problem role="alert" hidden {}
-                        }
+        (step("cleanup", lang.t("7 清理现场", "7 Clean up"), cleaned, problem, html! {
+            @if let Some(c) = &visit.cleanup {
+                p {
+                    (lang.t("垃圾：", "Debris: ")) (words::debris(lang, c.debris.as_str()))
+                    @if let Some(by) = &c.consented_by { " · " (lang.t("同意人 ", "agreed by ")) (by) }
+                    " · " (lang.t("客户目送离开：", "customer sees me leave: "))
+                    @if c.departure_witnessed { (lang.t("是", "yes")) } @else { strong.mark { (lang.t("否", "no")) } }
+                }
+                @if c.photo_sha256.is_none() && open {
+                    div.photo data-action={ (base) "/photo?kind=cleanup" } {
+                        label for="cleanup-photo" { (lang.t("拍摄清理后的现场", "Photograph the cleaned site")) }
+                        input #cleanup-photo type="file" accept="image/*" capture="environment";
+                        img.preview alt=(lang.t("现场照片预览", "Preview of the site photo")) hidden;
+                        button.big type="button" data-send { (lang.t("保存照片", "Save the photo")) }
+                        p.problem.js-problem role="alert" hidden {}
                     }
                 }
-                None => @if open {
-                    (form("cleanup", html! {
-                        label for="debris" { (lang.t("垃圾处理（按客户意见）", "Debris (as the customer agreed)")) }
-                        select #debris name="debris" {
-                            option value="taken_away" { (lang.t("带走", "taken away")) }
-                            option value="left_at_customer_request" { (lang.t("应客户要求留下", "left at the customer's request")) }
-                            option value="none" { (lang.t("无垃圾", "no debris")) }
-                        }
-                        label for="consent_by" { (lang.t("同意人", "Who agreed")) }
-                        input #consent_by name="consent_by" maxlength="200";
-                        label.check { input #witnessed type="checkbox" name="witnessed" value="yes"; " " (lang.t("客户将目送我离开", "The customer will see me leave")) }
-                        button.big type="submit" { (lang.t("确认已清理", "Confirm the cleanup")) }
-                    }))
-                },
+                // An answer recorded wrong is corrected here until leaving (the photo stays).
+                @if adding {
+                    details.change open[!cleaned] {
+                        summary { (lang.t("更改清理记录", "Change the cleanup record")) }
+                        (cleanup_form(Some(c)))
+                    }
+                }
+            } @else if open {
+                (cleanup_form(None))
             }
         }))
         (step("depart", lang.t("8 离开", "8 Leave"), visit.departure.is_some(), problem, html! {

@@ -182,6 +182,23 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
         asked[0].as_str().unwrap().starts_with("确认已离开现场？"),
         "{worked}"
     );
+    // The cleanup recorded with "not watched", then corrected on the screen: the step said
+    // so, kept the form open, and took the correction.
+    let cleanup = &worked["cleanup"];
+    assert!(
+        cleanup["before"]
+            .as_str()
+            .unwrap()
+            .contains("客户目送离开：否"),
+        "{cleanup}"
+    );
+    assert!(
+        cleanup["after"]
+            .as_str()
+            .unwrap()
+            .contains("客户目送离开：是"),
+        "{cleanup}"
+    );
     let resign = &worked["resign"];
     assert!(
         resign["warnedBefore"]

@@ -79,11 +79,11 @@ pub async fn page(
     headers: HeaderMap,
     Query(query): Query<BoardQuery>,
 ) -> Response {
-    match page_handler(&app, &signed, &headers, query).await {
-        Ok(page) => page,
-        Err(ApiError::Forbidden(_)) => super::revisits::not_for_you(&signed, &headers),
-        Err(e) => e.into_response(),
-    }
+    super::job::answer(
+        page_handler(&app, &signed, &headers, query).await,
+        &signed,
+        &headers,
+    )
 }
 
 struct View<'a> {

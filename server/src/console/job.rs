@@ -462,6 +462,17 @@ pub fn answer(
             let lang = Lang::of(headers);
             problem_page(signed, lang, StatusCode::NOT_FOUND, lang.t(Text::NotFound))
         }
+        // A page asked with a wrong date, month or the like: a page that says so, not the
+        // API's JSON.
+        Err(ApiError::BadRequest(message)) => {
+            let lang = Lang::of(headers);
+            let said = format!(
+                "{}{}",
+                lang.t(Text::Refused),
+                super::i18n::refusal(lang, &message)
+            );
+            problem_page(signed, lang, StatusCode::BAD_REQUEST, &said)
+        }
         Err(e) => e.into_response(),
     }
 }

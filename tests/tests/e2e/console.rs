@@ -1475,3 +1475,28 @@ async fn a_complaint_revisit_names_the_complaint_for_the_call() {
     // The caller can say which complaint they are calling about.
     assert!(page.contains("投诉处理 TS-2026-0118"), "{page}");
 }
+
+#[tokio::test]
+async fn a_page_asked_with_a_wrong_date_or_month_says_so_as_a_page() {
+    let app = TestApp::spawn().await;
+    let _crew = day_with_a_job(&app).await;
+    let mut dispatcher = Browser::new(&app);
+    assert_eq!(dispatcher.sign_in("李娜", PASSWORD).await.status(), 303);
+    for (path, says) in [
+        ("/console/board?date=2026-13-01", "日期格式为"),
+        ("/console/analysis?month=2026-13", "月份格式为"),
+    ] {
+        let page = dispatcher.get(path).await;
+        assert_eq!(page.status(), 400, "{path}");
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let html = page.text().await.unwrap();
+        assert!(html.contains(says), "{path}: {html}");
+        assert!(html.contains("<nav"), "the console around it: {html}");
+    }
+}

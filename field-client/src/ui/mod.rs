@@ -68,6 +68,9 @@ pub struct SyncState {
     pub problem: Option<String>,
     /// The sync stopped for good (a refused token, no login): what to do.
     pub stopped: Option<String>,
+    /// Stopped because the tablet is not logged in (the screen says so in its language, and
+    /// the sync starts by itself after a login).
+    pub not_logged_in: bool,
 }
 
 struct Ui {
@@ -172,36 +175,76 @@ fn background_sync(
         };
         let pacing = WatchOptions::every(every);
         let options = SyncOptions::default();
-        let watched = runtime.block_on(crate::sync::watch(
-            tablet.store_mut(),
-            &options,
-            &pacing,
-            async move {
-                drop(stop.await);
-            },
-            |outcome| {
-                let mut state = ui.sync.lock().unwrap_or_else(|e| e.into_inner());
-                match outcome {
-                    Ok(_) => {
-                        state.online = Some(true);
-                        state.problem = None;
-                        state.last_contact_at = Some(chrono::Utc::now().timestamp_millis());
+        // The screen's end, seen by every round below.
+        let (ended, until_ended) = tokio::sync::watch::channel(false);
+        runtime.spawn(async move {
+            drop(stop.await);
+            let _ = ended.send(true);
+        });
+        loop {
+            let mut until = until_ended.clone();
+            let watched = runtime.block_on(crate::sync::watch(
+                tablet.store_mut(),
+                &options,
+                &pacing,
+                async move {
+                    let _ = until.wait_for(|ended| *ended).await;
+                },
+                |outcome| {
+                    let mut state = ui.sync.lock().unwrap_or_else(|e| e.into_inner());
+                    state.stopped = None;
+                    state.not_logged_in = false;
+                    match outcome {
+                        Ok(_) => {
+                            state.online = Some(true);
+                            state.problem = None;
+                            state.last_contact_at = Some(chrono::Utc::now().timestamp_millis());
+                        }
+                        Err(error) => {
+                            state.online = Some(false);
+                            state.problem = Some(error.to_string());
+                        }
                     }
-                    Err(error) => {
-                        state.online = Some(false);
-                        state.problem = Some(error.to_string());
+                    drop(state);
+                    // Whatever came or went, the pages look again (they compare what they show).
+                    ui.generation.fetch_add(1, Ordering::SeqCst);
+                },
+            ));
+            match watched {
+                // Not logged in yet: said, and looked at again, so a `field login` made while
+                // the screen is open starts the sync without restarting the screen.
+                Err(SyncError::Local(ClientError::NotLoggedIn)) => {
+                    set_stopped(
+                        &ui,
+                        stop_reason(&SyncError::Local(ClientError::NotLoggedIn)),
+                    );
+                    ui.sync
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .not_logged_in = true;
+                    let mut until = until_ended.clone();
+                    let ended = runtime.block_on(async {
+                        tokio::select! {
+                            _ = until.wait_for(|ended| *ended) => true,
+                            () = tokio::time::sleep(LOGIN_LOOK.min(every)) => false,
+                        }
+                    });
+                    if ended {
+                        return;
                     }
                 }
-                drop(state);
-                // Whatever came or went, the pages look again (they compare what they show).
-                ui.generation.fetch_add(1, Ordering::SeqCst);
-            },
-        ));
-        if let Err(error) = watched {
-            set_stopped(&ui, stop_reason(&error));
+                Err(error) => {
+                    set_stopped(&ui, stop_reason(&error));
+                    return;
+                }
+                Ok(()) => return,
+            }
         }
     })
 }
+
+/// How often a screen whose tablet is not logged in looks for a login.
+const LOGIN_LOOK: Duration = Duration::from_secs(2);
 
 fn stop_reason(error: &SyncError) -> String {
     match error {
@@ -214,6 +257,10 @@ fn stop_reason(error: &SyncError) -> String {
 
 fn set_stopped(ui: &Ui, reason: String) {
     let mut state = ui.sync.lock().unwrap_or_else(|e| e.into_inner());
+    if state.stopped.as_deref() == Some(reason.as_str()) {
+        // Said already: the pages need not look again.
+        return;
+    }
     state.online = Some(false);
     state.stopped = Some(reason);
     drop(state);
@@ -345,12 +392,17 @@ fn sync_state(ui: &Ui) -> SyncState {
 
 async fn jobs_page(State(ui): State<Shared>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
-    let read = with_tablet(&ui, |tablet| {
-        let jobs = tablet.jobs().unwrap_or_default();
+    let read = with_tablet(&ui, move |tablet| {
+        // No list at all (not logged in, never synced) is said, not shown as "no jobs".
+        let (jobs, no_list) = match tablet.jobs() {
+            Ok(jobs) => (jobs, None),
+            Err(why) => (Vec::new(), Some(words::refusal(lang, &why))),
+        };
         let rescheduled = pages::rescheduled(tablet, &jobs)?;
         let others = pages::other_jobs(tablet, &jobs)?;
         Ok((
             jobs,
+            no_list,
             rescheduled,
             others,
             SyncBacklog::read(tablet.store())?,
@@ -358,13 +410,14 @@ async fn jobs_page(State(ui): State<Shared>, headers: HeaderMap) -> Response {
     })
     .await;
     match read {
-        Ok((jobs, rescheduled, others, backlog)) => Html(
+        Ok((jobs, no_list, rescheduled, others, backlog)) => Html(
             pages::jobs(
                 lang,
                 &pages::Frame::new(&ui, &backlog),
                 &jobs,
                 &rescheduled,
                 &others,
+                no_list.as_deref(),
             )
             .into_string(),
         )

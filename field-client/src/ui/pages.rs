@@ -85,6 +85,9 @@ fn page(lang: Lang, frame: &Frame, title: &str, back: &str, main: Markup) -> Mar
                         span.dot aria-hidden="true" {}
                         span #sync-state {
                             @match (online, &frame.sync.stopped) {
+                                (_, Some(_)) if frame.sync.not_logged_in => {
+                                    (lang.t("未同步：此平板尚未登录，请向办公室索取设备令牌并登录", "Not syncing: this tablet is not logged in; ask the office for a device token and log in"))
+                                }
                                 (_, Some(stopped)) => { (lang.t("同步已停止：", "Sync stopped: ")) (stopped) }
                                 (Some(true), _) => { (lang.t("在线", "Online")) }
                                 (Some(false), _) => { (lang.t("离线：记录保存在本机", "Offline: work is kept on this tablet")) }
@@ -155,10 +158,13 @@ pub fn jobs(
     jobs: &[JobLine],
     rescheduled: &[bool],
     others: &[(DocumentId, JobDocument)],
+    no_list: Option<&str>,
 ) -> Markup {
     let main = html! {
         h1 { (lang.t("今日工单", "Today's jobs")) }
-        @if jobs.is_empty() {
+        @if let Some(why) = no_list {
+            p.warn role="alert" { (why) }
+        } @else if jobs.is_empty() {
             p.empty { (lang.t("没有派给您的工单。", "No jobs assigned to you.")) }
         }
         ul.jobs {

@@ -189,6 +189,10 @@ pub fn refusal(lang: Lang, error: &ClientError) -> String {
             "此平板尚未登录：请向办公室索取设备令牌并登录。",
             "This tablet is not logged in: ask the office for a device token and log in.",
         ),
+        ClientError::NoJobList => said(
+            "工单列表尚未下载到此平板：连网同步后即可看到。",
+            "Your job list is not on this tablet yet: it arrives with the first sync.",
+        ),
         ClientError::UnsupportedPhoto { .. } | ClientError::HeicPhoto { .. } => said(
             "这不是可用的照片（JPEG、PNG 或 WebP）：请用相机重新拍摄。",
             "This is not a photo the office can store (JPEG, PNG or WebP): take it again with the camera.",

@@ -293,3 +293,71 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     drop(screen);
     server.kill().await;
 }
+
+#[tokio::test]
+async fn a_screen_opened_before_the_login_says_so_and_syncs_once_the_tablet_logs_in() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let job = app.book_confirmed(&crew).await;
+    let (_, view) = app.job(&crew.dispatcher.token, &job).await;
+    let number = view["number"].as_str().unwrap().to_owned();
+    let tablet = Tablet::new();
+    let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
+    let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
+        .await
+        .expect("field ui prints its URL")
+        .unwrap()
+        .unwrap();
+    let url = serde_json::from_str::<Value>(&first).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = url.split("/?").next().unwrap().to_owned();
+    // The launch's key, kept as the browser keeps it (a cookie).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let opened = http.get(&url).send().await.unwrap();
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let list = || {
+        let request = http.get(format!("{base}/")).header("cookie", &cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let before = list().await;
+    assert!(before.contains("此平板尚未登录"), "{before}");
+    assert!(!before.contains("没有派给您的工单"), "{before}");
+
+    let login = tablet
+        .json(&[
+            "login",
+            "--server",
+            &app.base_url,
+            "--token",
+            &crew.technician.token,
+        ])
+        .await;
+    assert_eq!(login["checked"], true);
+    // The screen's own sync starts by itself and brings the job list.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let page = list().await;
+        // The list, and the header no longer saying the tablet is not logged in.
+        if page.contains(&number) && !page.contains("尚未登录") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never appeared after the login: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    screen.kill().await.unwrap();
+}

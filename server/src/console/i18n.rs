@@ -1045,6 +1045,11 @@ pub fn refusal(lang: Lang, message: &str) -> String {
     if let Some(name) = message.strip_suffix(" is needed") {
         return format!("请填写{}", field(name));
     }
+    if let Some(name) =
+        message.strip_suffix(" must be one line of plain text, without control characters")
+    {
+        return format!("{}须为一行文字，不能含控制字符", field(name));
+    }
     if let Some(name) = message.strip_suffix(" must not be empty") {
         return format!("请填写{}，不能为空", field(name));
     }

@@ -27,6 +27,15 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> 
             "{field} may be at most {max} characters"
         )));
     }
+    // One line of plain text: no line breaks, terminal escapes or direction overrides that
+    // would make a name or an address show as something else on a screen, in a CSV or a log.
+    let hidden =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if value.chars().any(hidden) {
+        return Err(ApiError::BadRequest(format!(
+            "{field} must be one line of plain text, without control characters"
+        )));
+    }
     Ok(())
 }
 

@@ -142,3 +142,45 @@ async fn appointment_windows_outside_sane_years_are_refused() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn names_and_addresses_are_one_line_of_plain_text() {
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let admin = app.admin(&crew).await;
+    let (customers, staff) = (count(&app, "customers").await, count(&app, "staff").await);
+    let cases = [
+        (
+            "/api/v1/customers",
+            json!({"name": "\u{202e}王秀英", "address": "上海市徐汇区漕溪北路88号"}),
+        ),
+        (
+            "/api/v1/customers",
+            json!({"name": "王秀英", "address": "上海市\r\n徐汇区"}),
+        ),
+        (
+            "/api/v1/customers",
+            json!({"name": "王秀英", "address": "上海市", "phone": "138\u{1b}[31m"}),
+        ),
+        (
+            "/api/v1/staff",
+            json!({"name": "孙磊\u{7}", "role": "technician"}),
+        ),
+    ];
+    for (path, body) in &cases {
+        let (status, message) = post(&app, path, &admin.token, body).await;
+        assert_eq!(status, 400, "{path} {body}: {message}");
+        assert!(message.contains("one line of plain text"), "{message}");
+    }
+    assert_eq!(count(&app, "customers").await, customers);
+    assert_eq!(count(&app, "staff").await, staff);
+    // Chinese, spaces and punctuation are plain text.
+    let (status, message) = post(
+        &app,
+        "/api/v1/customers",
+        &admin.token,
+        &json!({"name": "欧阳 娜娜（二号楼）", "address": "上海市徐汇区漕溪北路88号 3-201"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{message}");
+}

@@ -24,6 +24,13 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// The dispatcher with a console password, and a job today for a customer named like markup.
+/// Gives the crew's revisit caller (刘芳) the console password.
+async fn revisit_caller_can_sign_in(app: &TestApp, crew: &Crew) {
+    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
+        .await
+        .unwrap();
+}
+
 async fn day_with_a_job(app: &TestApp) -> Crew {
     let crew = app.crew("安居家电服务有限公司").await;
     fieldsync_server::auth::password::set(&app.database.pool, crew.dispatcher.staff.id, PASSWORD)
@@ -383,9 +390,7 @@ async fn console_pages_are_guarded_like_the_api() {
 
     // A revisit caller may not see the board, as the API would refuse it; a technician has
     // no console password at all.
-    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
-        .await
-        .unwrap();
+    revisit_caller_can_sign_in(&app, &crew).await;
     let mut caller = Browser::new(&app);
     assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
     assert_eq!(caller.get("/console/board").await.status(), 403);
@@ -478,9 +483,7 @@ async fn an_operator_creates_an_organisation_whose_admin_sets_a_password_through
 async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console() {
     let app = TestApp::spawn().await;
     let crew = day_with_a_job(&app).await;
-    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
-        .await
-        .unwrap();
+    revisit_caller_can_sign_in(&app, &crew).await;
     let mut caller = Browser::new(&app);
     assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
     assert_eq!(
@@ -925,9 +928,7 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
 async fn a_revisit_caller_records_an_outcome_exports_it_and_reads_the_month_in_chromium() {
     let app = TestApp::spawn().await;
     let crew = day_with_a_job(&app).await;
-    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
-        .await
-        .unwrap();
+    revisit_caller_can_sign_in(&app, &crew).await;
     let shots = screenshot_dir();
     let mut browser = NodeClient::start(
         "console-revisit.mjs",
@@ -1107,9 +1108,7 @@ async fn the_office_clock_set_by_an_admin_is_the_one_pages_show() {
 async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one() {
     let app = TestApp::spawn().await;
     let crew = app.crew("安居家电服务有限公司").await;
-    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
-        .await
-        .unwrap();
+    revisit_caller_can_sign_in(&app, &crew).await;
     // 68 jobs of a regular customer with three tasks each, due one hour apart from now: 204
     // tasks, more than a page; then the crew's key customer's one task, due after all of them.
     let regular = app
@@ -1432,9 +1431,7 @@ async fn the_job_pages_timeline_says_who_and_when_in_words() {
 async fn a_complaint_revisit_names_the_complaint_for_the_call() {
     let app = TestApp::spawn().await;
     let crew = day_with_a_job(&app).await;
-    fieldsync_server::auth::password::set(&app.database.pool, crew.revisit.staff.id, PASSWORD)
-        .await
-        .unwrap();
+    revisit_caller_can_sign_in(&app, &crew).await;
     let job: Value = app
         .post("/api/v1/jobs")
         .bearer_auth(&crew.dispatcher.token)

@@ -29,6 +29,25 @@ fn serious(violations: &Value) -> Vec<&Value> {
         .collect()
 }
 
+/// Starts `field ui` on `tablet` (syncing every second); the running screen and the URL it
+/// printed (with the launch's key).
+async fn open_screen(tablet: &Tablet) -> (tokio::process::Child, String) {
+    let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
+    let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
+        .await
+        .expect("field ui prints its URL")
+        .unwrap()
+        .unwrap();
+    let url = serde_json::from_str::<Value>(&first).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Whatever it prints later is read, so its output never blocks or breaks.
+    tokio::spawn(async move { while let Ok(Some(_)) = out.next_line().await {} });
+    (screen, url)
+}
+
 #[tokio::test]
 async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server_returns() {
     let app = TestApp::spawn().await;
@@ -60,17 +79,7 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     server.kill().await;
     proxy.set_down(true);
 
-    let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
-    let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
-        .await
-        .expect("field ui prints its URL")
-        .unwrap()
-        .unwrap();
-    let url = serde_json::from_str::<Value>(&first).unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (screen, url) = open_screen(&tablet).await;
     assert!(
         url.starts_with("http://127.0.0.1:") && url.contains("/?key="),
         "{url}"
@@ -302,17 +311,7 @@ async fn a_screen_opened_before_the_login_says_so_and_syncs_once_the_tablet_logs
     let (_, view) = app.job(&crew.dispatcher.token, &job).await;
     let number = view["number"].as_str().unwrap().to_owned();
     let tablet = Tablet::new();
-    let mut screen = tablet.spawn_piped(&["--json", "ui", "--every", "1"]);
-    let mut out = BufReader::new(screen.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
-        .await
-        .expect("field ui prints its URL")
-        .unwrap()
-        .unwrap();
-    let url = serde_json::from_str::<Value>(&first).unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (mut screen, url) = open_screen(&tablet).await;
     let base = url.split("/?").next().unwrap().to_owned();
     // The launch's key, kept as the browser keeps it (a cookie).
     let http = reqwest::Client::builder()

@@ -48,6 +48,20 @@ fn payment_amount_and_currency_are_checked() {
         tech.record_payment_due(&zero, at(1)),
         Err(OperationError::AmountNotPositive(0))
     );
+    // A slip of the finger is not a bill; 100 million yuan still is one.
+    let slip = PaymentDueEntry {
+        amount_minor: 9_223_372_036_854_775_807,
+        ..payment()
+    };
+    assert_eq!(
+        tech.record_payment_due(&slip, at(1)),
+        Err(OperationError::AmountTooLarge(9_223_372_036_854_775_807))
+    );
+    let largest = PaymentDueEntry {
+        amount_minor: 10_000_000_000,
+        ..payment()
+    };
+    tech.record_payment_due(&largest, at(1)).unwrap();
     let bad_currency = PaymentDueEntry {
         currency: "yuan".into(),
         ..payment()

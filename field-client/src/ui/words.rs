@@ -170,6 +170,10 @@ pub fn refusal(lang: Lang, error: &ClientError) -> String {
                 said("金额须大于零。", "The amount must be more than zero.")
             }
             Op::ZeroQuantity => said("数量至少为 1。", "The quantity is at least 1."),
+            Op::AmountTooLarge(_) => said(
+                "金额过大，请核对数字。",
+                "The amount is far too large: check the figure.",
+            ),
             Op::DepartureBeforeArrival => said(
                 "请先记录到达，再记录离开。",
                 "Record your arrival before leaving.",

@@ -100,6 +100,9 @@ pub enum OperationError {
     /// Arrival again after the departure was recorded.
     #[error("You have already left this site; the arrival recorded before stays as it is")]
     ArrivalAfterDeparture,
+    /// A payment due beyond any visit's bill.
+    #[error("The amount {0} (in minor units) is far too large for a visit; check the figure")]
+    AmountTooLarge(i64),
     /// An appointment window that ends before it starts.
     #[error("The appointment window must end after it starts")]
     EmptyWindow,

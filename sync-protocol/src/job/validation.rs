@@ -69,6 +69,9 @@ pub(crate) fn check_payment(entry: &PaymentDueEntry) -> Result<ValidPayment<'_>,
     if entry.amount_minor <= 0 {
         return Err(OperationError::AmountNotPositive(entry.amount_minor));
     }
+    if entry.amount_minor > MAX_AMOUNT_MINOR {
+        return Err(OperationError::AmountTooLarge(entry.amount_minor));
+    }
     let currency = entry.currency.trim().to_ascii_uppercase();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(OperationError::InvalidCurrency(entry.currency.clone()));
@@ -83,6 +86,10 @@ pub(crate) fn check_payment(entry: &PaymentDueEntry) -> Result<ValidPayment<'_>,
 /// The least a signature's strokes must span, across or down, in the pad's units (the screen's
 /// pad is 600 x 240): a tap or a slip of the finger is not the customer's signature.
 pub const MIN_SIGNATURE_SPAN: i64 = 20;
+
+/// The most a visit's payment due may be, in minor units (100 million in a currency of two
+/// decimals): more is a slip of the finger, not a bill.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000;
 
 /// Returns the signer's name and the image reference.
 pub(crate) fn check_signature(

@@ -11,8 +11,9 @@
   var pad = function (n) { return (n < 10 ? '0' : '') + n; };
   document.cookie = 'tz=' + sign + pad(Math.floor(abs / 60)) + ':' + pad(abs % 60) + '; path=/console; SameSite=Lax';
   // The language switch comes back to this very page (without JavaScript, to its section).
+  // Not from a refused form's answer: its address is the form's, which only takes a POST.
   var switcher = document.querySelector('a.lang');
-  if (switcher) {
+  if (switcher && !document.querySelector('main .problem')) {
     var target = new URL(switcher.href, window.location.href);
     target.searchParams.set('back', window.location.pathname + window.location.search);
     switcher.href = target.pathname + target.search;

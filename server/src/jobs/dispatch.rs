@@ -54,15 +54,18 @@ pub async fn confirm(
     })?;
     check_confirmed_at(request.confirmed_at, Utc::now())?;
     let mut edit = begin(state, caller, job).await?;
-    refuse_when_over(&mut edit, job, Office::Confirm).await?;
     let after = edit
-        .change(job, |doc| {
-            DispatcherActions::new(doc, caller.staff_id.to_string()).confirm_appointment(
-                &request.confirmed_by,
-                channel,
-                millis(request.confirmed_at),
-            )
-        })
+        .change_job_if(
+            job,
+            Some(&|status| open_for(status, Office::Confirm)),
+            |doc| {
+                DispatcherActions::new(doc, caller.staff_id.to_string()).confirm_appointment(
+                    &request.confirmed_by,
+                    channel,
+                    millis(request.confirmed_at),
+                )
+            },
+        )
         .await?
         .clone();
     refresh_index(&mut edit, job, &after).await?;
@@ -77,15 +80,18 @@ pub async fn reschedule(
 ) -> Result<(), ApiError> {
     check_window(request.window_start, request.window_end)?;
     let mut edit = begin(state, caller, job).await?;
-    refuse_when_over(&mut edit, job, Office::Reschedule).await?;
     let after = edit
-        .change(job, |doc| {
-            DispatcherActions::new(doc, caller.staff_id.to_string()).reschedule(
-                millis(request.window_start),
-                millis(request.window_end),
-                millis(Utc::now()),
-            )
-        })
+        .change_job_if(
+            job,
+            Some(&|status| open_for(status, Office::Reschedule)),
+            |doc| {
+                DispatcherActions::new(doc, caller.staff_id.to_string()).reschedule(
+                    millis(request.window_start),
+                    millis(request.window_end),
+                    millis(Utc::now()),
+                )
+            },
+        )
         .await?
         .clone();
     refresh_index(&mut edit, job, &after).await?;
@@ -103,20 +109,26 @@ pub async fn reassign(
     let technician = request.technician_id;
     check_technician(state, caller, technician).await?;
     authorize(state, caller, job).await?;
+    // Asked first without a lock, so a job that is over writes nothing (not even the new
+    // technician's list); asked again below under the job's locks, which decides.
+    open_for(&status_now(state, job).await?, Office::Reassign)?;
     let new_index = index::ensure_index(state, caller.organisation_id, technician).await?;
     let mut edit = begin(state, caller, job).await?;
-    refuse_when_over(&mut edit, job, Office::Reassign).await?;
     let mut previous = None;
     let after = edit
-        .change(job, |doc| {
-            // Read under the job's lock, so a concurrent reassignment cannot slip in between.
-            previous = JobDocument::read(&*doc)
-                .ok()
-                .and_then(|j| j.assignment.technician_id)
-                .and_then(|t| Uuid::parse_str(&t).ok());
-            DispatcherActions::new(doc, caller.staff_id.to_string())
-                .reassign(&technician.to_string(), millis(Utc::now()))
-        })
+        .change_job_if(
+            job,
+            Some(&|status| open_for(status, Office::Reassign)),
+            |doc| {
+                // Read under the job's lock, so a concurrent reassignment cannot slip in between.
+                previous = JobDocument::read(&*doc)
+                    .ok()
+                    .and_then(|j| j.assignment.technician_id)
+                    .and_then(|t| Uuid::parse_str(&t).ok());
+                DispatcherActions::new(doc, caller.staff_id.to_string())
+                    .reassign(&technician.to_string(), millis(Utc::now()))
+            },
+        )
         .await?
         .clone();
     let entry = index::entry(job, &after)?;
@@ -150,12 +162,15 @@ pub async fn cancel(
         ));
     }
     let mut edit = begin(state, caller, job).await?;
-    refuse_when_over(&mut edit, job, Office::Cancel).await?;
     let after = edit
-        .change(job, |doc| {
-            DispatcherActions::new(doc, caller.staff_id.to_string())
-                .cancel(&request.reason, millis(Utc::now()))
-        })
+        .change_job_if(
+            job,
+            Some(&|status| open_for(status, Office::Cancel)),
+            |doc| {
+                DispatcherActions::new(doc, caller.staff_id.to_string())
+                    .cancel(&request.reason, millis(Utc::now()))
+            },
+        )
         .await?
         .clone();
     refresh_index(&mut edit, job, &after).await?;
@@ -167,20 +182,23 @@ pub async fn cancel(
 /// refused: its technician may still be sending work recorded offline, which archiving would
 /// shut out. Archiving an archived job changes nothing.
 pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
-    let mut edit = begin(state, caller, job).await?;
-    match locked_status(&mut edit, job).await?.as_str() {
-        "archived" => return Ok(()),
-        "complete" | "cancelled" => {}
-        other => {
-            return Err(ApiError::Conflict(format!(
-                "only a complete or cancelled job can be archived; this one is {}: its \
-                 technician may still be sending work, cancel it first if it will not be done",
-                other.replace('_', " ")
-            )));
-        }
+    authorize(state, caller, job).await?;
+    if status_now(state, job).await? == "archived" {
+        return Ok(());
     }
+    let archivable = |status: &str| match status {
+        "complete" | "cancelled" => Ok(()),
+        // Archived by someone else since the look above.
+        "archived" => Err(ApiError::Conflict("this job was archived meanwhile".into())),
+        other => Err(ApiError::Conflict(format!(
+            "only a complete or cancelled job can be archived; this one is {}: its \
+             technician may still be sending work, cancel it first if it will not be done",
+            other.replace('_', " ")
+        ))),
+    };
+    let mut edit = begin(state, caller, job).await?;
     let after = edit
-        .change(job, |doc| {
+        .change_job_if(job, Some(&archivable), |doc| {
             DispatcherActions::new(doc, caller.staff_id.to_string()).archive(millis(Utc::now()))
         })
         .await?
@@ -234,24 +252,22 @@ impl Office {
     }
 }
 
-/// The job's status, its projection row locked until the edit commits: a merge that completes
-/// the job at the same moment commits first, or waits for this edit.
-async fn locked_status(edit: &mut Edit<'_>, job: Uuid) -> Result<String, ApiError> {
-    Ok(
-        sqlx::query_scalar("select status from jobs where id = $1 for update")
-            .bind(job)
-            .fetch_one(&mut *edit.tx)
-            .await?,
-    )
+/// The job's status now, without a lock (a first look; the locked one decides).
+async fn status_now(state: &AppState, job: Uuid) -> Result<String, ApiError> {
+    Ok(sqlx::query_scalar("select status from jobs where id = $1")
+        .bind(job)
+        .fetch_one(&state.db)
+        .await?)
 }
 
 /// Refuses (409, nothing written) an office change to a job that is over. A complete job's
-/// visit is done and signed, its completion event sent and its revisit under way: moving or
-/// cancelling it would unmake that record (and give its technician the job back). A cancelled
-/// job is not to be revived by a reschedule; an archived one left every tablet for good.
-async fn refuse_when_over(edit: &mut Edit<'_>, job: Uuid, change: Office) -> Result<(), ApiError> {
-    let status = locked_status(edit, job).await?;
-    let why = match (status.as_str(), change) {
+/// visit is done and signed and its completion sent (its revisit queued, where the policy asks
+/// for one): moving or cancelling it would unmake that record (and give its technician the job
+/// back). A cancelled job is not to be revived by a reschedule; an archived one left every
+/// tablet for good. Called with the status read under the job's locks
+/// ([`Edit::change_job_if`]).
+fn open_for(status: &str, change: Office) -> Result<(), ApiError> {
+    let why = match (status, change) {
         ("complete", _) => format!(
             "this job is complete (its visit is signed and its revisit under way), so it cannot \
              be {}; book a new job for further work",

@@ -46,12 +46,34 @@ impl<'s> Edit<'s> {
         id: Uuid,
         operation: impl FnOnce(&mut AutoCommit) -> Result<(), E>,
     ) -> Result<&Automerge, ApiError> {
+        self.change_job_if(id, None, operation).await
+    }
+
+    /// [`Self::change`] for job `id` if `allowed` accepts its status (the projection's word),
+    /// read with the job's row locked until the commit: a sync merge that would change the
+    /// status at the same moment commits first, or waits for this edit. The row is locked
+    /// after the document, the order a sync commit takes them in (document, then rows), so the
+    /// two never wait for each other.
+    pub async fn change_job_if<E: std::fmt::Display>(
+        &mut self,
+        id: Uuid,
+        allowed: Option<&(dyn Fn(&str) -> Result<(), ApiError> + Sync)>,
+        operation: impl FnOnce(&mut AutoCommit) -> Result<(), E>,
+    ) -> Result<&Automerge, ApiError> {
         let documents = &self.state.documents;
         let document = documents
             .get_in(&mut self.tx, id)
             .await?
             .ok_or(ApiError::NotFound)?;
         let mut current = document.lock_owned().await;
+        if let Some(allowed) = allowed {
+            let status: String =
+                sqlx::query_scalar("select status from jobs where id = $1 for update")
+                    .bind(id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+            allowed(&status)?;
+        }
         let mut doc = AutoCommit::load(&current.doc().save())
             .map_err(|e| ApiError::Internal(e.into()))?
             .with_actor(documents.actor().clone());

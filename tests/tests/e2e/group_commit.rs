@@ -403,3 +403,82 @@ async fn a_message_that_cannot_be_rebased_fails_alone_and_the_others_keep_their_
         .the_last_fails_alone(&sent, counts, LastEnds::HeldBack)
         .await;
 }
+
+#[tokio::test]
+async fn a_dispatchers_change_to_a_job_whose_sync_message_is_committing_waits_its_turn() {
+    // The order of locks: a sync message holds its document while its commit locks the rows;
+    // an office change takes the document first too, then the rows. Were the office change to
+    // lock the job's row first, each would wait for the other for ever.
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let mut tablet = Tablet::open(&app, &crew).await;
+    let pool = app.database.pool.clone();
+    let waiting_on_locks = || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from pg_stat_activity where datname = current_database() \
+                 and wait_event_type = 'Lock'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let idle_in_transaction = || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from pg_stat_activity where datname = current_database() \
+                 and state = 'idle in transaction'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The tablet's commit is held at its document's row, its document locked meanwhile.
+    let mut hold = pool.begin().await.unwrap();
+    sqlx::query("select 1 from documents where id = $1 for update")
+        .bind(tablet.job)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let change = tablet.record_arrival("张伟").await;
+    wait_for("the commit to wait on the row", async || {
+        waiting_on_locks().await >= 1
+    })
+    .await;
+    // The dispatcher reschedules the same job meanwhile: its transaction opens and waits for
+    // the document.
+    let before = idle_in_transaction().await;
+    let reschedule = {
+        let request = app
+            .post(&format!("/api/v1/jobs/{}/reschedule", tablet.job))
+            .bearer_auth(&crew.dispatcher.token)
+            .json(&serde_json::json!({
+                "window_start": "2026-12-03T06:00:00Z",
+                "window_end": "2026-12-03T08:00:00Z"
+            }));
+        tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+    };
+    wait_for("the office change to begin", async || {
+        idle_in_transaction().await > before
+    })
+    .await;
+    hold.commit().await.unwrap();
+    // Both finish: the arrival acknowledged, then the reschedule.
+    tokio::time::timeout(Duration::from_secs(20), tablet.acknowledged(change))
+        .await
+        .expect("the tablet's change was committed");
+    let status = tokio::time::timeout(Duration::from_secs(20), reschedule)
+        .await
+        .expect("the office change went through")
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(recorded(&app, &tablet, change).await);
+    let (_, job) = app
+        .job(&crew.dispatcher.token, &tablet.job.to_string())
+        .await;
+    assert_eq!(job["window_start"], "2026-12-03T06:00:00Z", "{job}");
+}

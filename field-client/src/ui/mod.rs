@@ -214,14 +214,7 @@ fn background_sync(
                 // Not logged in yet: said, and looked at again, so a `field login` made while
                 // the screen is open starts the sync without restarting the screen.
                 Err(SyncError::Local(ClientError::NotLoggedIn)) => {
-                    set_stopped(
-                        &ui,
-                        stop_reason(&SyncError::Local(ClientError::NotLoggedIn)),
-                    );
-                    ui.sync
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .not_logged_in = true;
+                    not_logged_in(&ui);
                     let mut until = until_ended.clone();
                     let ended = runtime.block_on(async {
                         tokio::select! {
@@ -253,6 +246,20 @@ fn stop_reason(error: &SyncError) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Stopped for want of a login: said once, with the flag the pages read, in one step.
+fn not_logged_in(ui: &Ui) {
+    let reason = stop_reason(&SyncError::Local(ClientError::NotLoggedIn));
+    let mut state = ui.sync.lock().unwrap_or_else(|e| e.into_inner());
+    if state.not_logged_in && state.stopped.as_deref() == Some(reason.as_str()) {
+        return;
+    }
+    state.online = Some(false);
+    state.stopped = Some(reason);
+    state.not_logged_in = true;
+    drop(state);
+    ui.generation.fetch_add(1, Ordering::SeqCst);
 }
 
 fn set_stopped(ui: &Ui, reason: String) {

@@ -27,16 +27,31 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> 
             "{field} may be at most {max} characters"
         )));
     }
-    // One line of plain text: no line breaks, terminal escapes or direction overrides that
-    // would make a name or an address show as something else on a screen, in a CSV or a log.
-    let hidden =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if value.chars().any(hidden) {
+    if !one_line(value) {
         return Err(ApiError::BadRequest(format!(
             "{field} must be one line of plain text, without control characters"
         )));
     }
     Ok(())
+}
+
+/// One line of plain text: no line breaks (control characters, or the line and paragraph
+/// separators), terminal escapes or direction marks and overrides, which would make a name or
+/// an address show as something else on a screen, in a CSV or a log.
+pub fn one_line(value: &str) -> bool {
+    !value.chars().any(|c| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{061c}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
+    })
 }
 
 /// A customer to add: who and where.

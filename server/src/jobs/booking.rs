@@ -54,7 +54,7 @@ fn check_complaint_reference(request: &BookJob) -> Result<Option<String>, ApiErr
             "complaint_reference must be at most {MAX_COMPLAINT_REFERENCE} characters"
         )));
     }
-    if reference.chars().any(char::is_control) {
+    if !crate::directory::customers::one_line(reference) {
         return Err(ApiError::BadRequest(
             "complaint_reference must be one line of text, without control characters".into(),
         ));

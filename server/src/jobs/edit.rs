@@ -12,6 +12,9 @@ use crate::documents::{Author, Current, DocumentKind, LoadedDocument, Staged};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// A look at a job's status (the projection's word) before it is changed: `Err` refuses.
+pub type StatusCheck = dyn Fn(&str) -> Result<(), ApiError> + Sync;
+
 /// Documents locked and changed in one transaction; nothing is visible until [`Edit::commit`].
 /// Lock order to avoid deadlocks: the job first, then index documents by ascending id.
 pub struct Edit<'s> {
@@ -57,7 +60,7 @@ impl<'s> Edit<'s> {
     pub async fn change_job_if<E: std::fmt::Display>(
         &mut self,
         id: Uuid,
-        allowed: Option<&(dyn Fn(&str) -> Result<(), ApiError> + Sync)>,
+        allowed: Option<&StatusCheck>,
         operation: impl FnOnce(&mut AutoCommit) -> Result<(), E>,
     ) -> Result<&Automerge, ApiError> {
         let documents = &self.state.documents;

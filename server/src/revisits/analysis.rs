@@ -135,9 +135,9 @@ pub struct TechnicianMonth {
 #[derive(Debug, Clone)]
 pub struct Monthly {
     pub month: Month,
-    /// Tasks with an outcome recorded this month.
+    /// Tasks whose customer was first reached this month.
     pub revisits_done: usize,
-    /// Of those, the ones whose first outcome this month came by the due time.
+    /// Of those, the ones whose customer was first reached by the due time.
     pub on_time: usize,
     pub customers_reached: usize,
     /// Outcomes that say the problem was not solved.
@@ -208,8 +208,8 @@ fn summarise(
     jobs: &[JobLine],
     overdue_now: i64,
 ) -> Monthly {
-    // Revisits done this month: tasks whose first outcome ever falls in it (a second call in a
-    // later month does not count the task again).
+    // Revisits done this month: tasks whose customer was first reached in it (calls that did
+    // not reach them do not count; a later call does not count the task again).
     let (start, end) = (month.start(), month.end());
     let mut first_of_task: BTreeMap<Uuid, &OutcomeLine> = BTreeMap::new();
     for o in outcomes

@@ -166,6 +166,14 @@ async fn names_and_addresses_are_one_line_of_plain_text() {
             "/api/v1/staff",
             json!({"name": "孙磊\u{7}", "role": "technician"}),
         ),
+        (
+            "/api/v1/customers",
+            json!({"name": "王秀英", "address": "上海市\u{2028}徐汇区"}),
+        ),
+        (
+            "/api/v1/customers",
+            json!({"name": "\u{200f}王秀英", "address": "上海市"}),
+        ),
     ];
     for (path, body) in &cases {
         let (status, message) = post(&app, path, &admin.token, body).await;

@@ -578,9 +578,11 @@ async fn a_job_that_is_over_refuses_the_offices_changes_and_keeps_its_record() {
         .unwrap();
     assert_eq!(archived.status(), 200);
     let (_, before_archived) = app.job(&crew.dispatcher.token, &dropped_id).await;
-    let (status, message) = change(dropped_id.clone(), "cancel").await;
-    assert_eq!(status, 409, "{message}");
-    assert!(message.contains("archived"), "{message}");
+    for action in ["confirmation", "reschedule", "reassign", "cancel"] {
+        let (status, message) = change(dropped_id.clone(), action).await;
+        assert_eq!(status, 409, "{action}: {message}");
+        assert!(message.contains("archived"), "{action}: {message}");
+    }
     assert_eq!(
         app.job(&crew.dispatcher.token, &dropped_id).await.1,
         before_archived

@@ -330,9 +330,25 @@ async fn a_screen_opened_before_the_login_says_so_and_syncs_once_the_tablet_logs
         let request = http.get(format!("{base}/")).header("cookie", &cookie);
         async move { request.send().await.unwrap().text().await.unwrap() }
     };
-    let before = list().await;
-    assert!(before.contains("此平板尚未登录"), "{before}");
+    // The list and the header say it in the screen's words, with no shell command.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let before = loop {
+        let page = list().await;
+        if page.contains("未同步：此平板尚未登录") {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the header never said the tablet is not logged in: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        before.contains("工单列表") || before.contains("此平板尚未登录：请向办公室"),
+        "{before}"
+    );
     assert!(!before.contains("没有派给您的工单"), "{before}");
+    assert!(!before.contains("field login"), "{before}");
 
     let login = tablet
         .json(&[

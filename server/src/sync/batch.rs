@@ -72,7 +72,11 @@ impl<T: Send + 'static> Batches<T> {
             starts
         };
         if starts {
-            let (this, work) = (self.clone(), start());
+            // Should making the work panic, the count raised above is lowered again.
+            let mut leaving = Leaving(Some(self.clone()));
+            let work = start();
+            leaving.0 = None;
+            let this = self.clone();
             tokio::spawn(async move { this.run(work).await });
         }
     }

@@ -23,6 +23,7 @@ struct AccessRow {
     kind: String,
     complete: Option<bool>,
     archived: Option<bool>,
+    status: Option<String>,
     ever_assigned: bool,
     index_owner: Option<Uuid>,
 }
@@ -45,17 +46,48 @@ struct NumberedAccessRow {
     row: AccessRow,
 }
 
-/// [`document_access`] for several callers and documents in one statement (the sync
-/// connections' checks that arrive together): the answers in the order of `checks`.
+/// [`document_access`] for several callers and documents in one statement: the answers in the
+/// order of `checks`.
 pub async fn document_access_all(
     db: impl PgExecutor<'_>,
     checks: &[(&Caller, Uuid)],
+) -> Result<Vec<Option<DocumentAccess>>, sqlx::Error> {
+    answered(db, checks, decide).await
+}
+
+/// The access of sync peers (the sync connections' checks that arrive together, in one
+/// statement): as [`document_access_all`], except that a dispatcher only reads a job that is
+/// over (complete, cancelled or archived). The office's changes to such a job are refused at
+/// the API and the console (409); over sync they would be taken as the dispatcher's own
+/// writes to status, appointment and assignment, and could reopen or un-archive it.
+pub async fn sync_access_all(
+    db: impl PgExecutor<'_>,
+    checks: &[(&Caller, Uuid)],
+) -> Result<Vec<Option<DocumentAccess>>, sqlx::Error> {
+    answered(db, checks, |caller, row| {
+        let over = row.complete.unwrap_or(false)
+            || row.archived.unwrap_or(false)
+            || row.status.as_deref() == Some("cancelled");
+        match decide(caller, row) {
+            Some(DocumentAccess::Write(WriterRole::Dispatcher)) if over => {
+                Some(DocumentAccess::Read)
+            }
+            other => other,
+        }
+    })
+    .await
+}
+
+async fn answered(
+    db: impl PgExecutor<'_>,
+    checks: &[(&Caller, Uuid)],
+    decide: impl Fn(&Caller, &AccessRow) -> Option<DocumentAccess>,
 ) -> Result<Vec<Option<DocumentAccess>>, sqlx::Error> {
     let documents: Vec<Uuid> = checks.iter().map(|(_, id)| *id).collect();
     let staff: Vec<Uuid> = checks.iter().map(|(caller, _)| caller.staff_id).collect();
     let rows: Vec<NumberedAccessRow> = sqlx::query_as(
         r#"select t.at, d.organisation_id, d.kind, j.complete,
-                  j.archived_at is not null as archived,
+                  j.archived_at is not null as archived, j.status,
                   exists (select 1 from job_assignments a
                           where a.job_id = d.id and a.technician_id = t.staff) as ever_assigned,
                   ti.technician_id as index_owner

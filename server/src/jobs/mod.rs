@@ -12,7 +12,7 @@ mod index;
 pub mod projection;
 pub mod view;
 
-pub use access::{DocumentAccess, document_access, document_access_all};
+pub use access::{DocumentAccess, document_access, document_access_all, sync_access_all};
 pub use booking::{BookJob, JobCreated, book_job};
 pub use dispatch::{
     Cancel, Confirmation, Reassign, Reschedule, archive, cancel, confirm, reassign, reschedule,

@@ -1,7 +1,7 @@
 //! The sync connections' per-message access checks, asked of PostgreSQL together. Every sync
 //! message's document is checked against the database after the message arrived (DESIGN.md:
 //! access changes, so no answer is kept); checks that arrive while one statement is under way
-//! are answered by the next, all in one (`jobs::access::document_access_all`). A tablet alone
+//! are answered by the next, all in one (`jobs::access::sync_access_all`). A tablet alone
 //! pays one statement per message as before; under load, one statement answers many, and the
 //! pool's per-use round trips (a ping at checkout and another at release) are paid once.
 
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::batch::Batches;
 use crate::auth::Caller;
-use crate::jobs::{DocumentAccess, document_access_all};
+use crate::jobs::{DocumentAccess, sync_access_all};
 
 /// Checks answered by one statement at most.
 const MAX_CHECKS: usize = 256;
@@ -90,7 +90,7 @@ impl AccessChecks {
     /// Answers `batch` with one statement.
     async fn answer(&self, db: &PgPool, batch: Vec<Check>) {
         let asked: Vec<(&Caller, Uuid)> = batch.iter().map(|c| (&c.caller, c.document)).collect();
-        let answers = document_access_all(db, &asked).await;
+        let answers = sync_access_all(db, &asked).await;
         self.checks.fetch_add(batch.len() as u64, Ordering::Relaxed);
         self.statements.fetch_add(1, Ordering::Relaxed);
         match answers {

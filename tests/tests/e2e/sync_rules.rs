@@ -396,3 +396,42 @@ async fn malformed_and_oversized_input_is_refused_and_the_server_stays_healthy()
     let doc_keys = doc.keys(ROOT).count();
     assert!(doc_keys > 3);
 }
+
+#[tokio::test]
+async fn a_dispatcher_syncing_a_job_that_is_over_cannot_change_it() {
+    // The office's changes to a complete job are refused at the API (409); over sync, with the
+    // same dispatcher's token, the job is read only. An open job takes the same change.
+    use harness::visit::{Evidence, complete_visit};
+    let app = TestApp::spawn().await;
+    let crew = app.crew("安居家电服务有限公司").await;
+    let done = app.book(&crew, Some(crew.technician.staff.id)).await;
+    complete_visit(&app, &crew, &done, &Evidence::small(4)).await;
+    let open = app.book(&crew, Some(crew.technician.staff.id)).await;
+    for (job, over) in [(&done, true), (&open, false)] {
+        let document_id = job["document_id"].as_str().unwrap();
+        let (mut peer, mut doc, mut state) =
+            RawPeer::with_document(&app.base_url, &crew.dispatcher.token, document_id).await;
+        let booked = JobDocument::read(&doc).unwrap();
+        let chunks = chunk_count(&app).await;
+        set_time(
+            &mut doc,
+            &["appointment"],
+            "window_start",
+            booked.appointment.window_start.0 - 3_600_000,
+        );
+        let message = doc.generate_sync_message(&mut state).unwrap();
+        peer.sync(document_id, message.encode()).await;
+        let answer = peer.recv().await;
+        if over {
+            assert!(matches!(answer, Received::Error { .. }), "{answer:?}");
+            assert_eq!(chunk_count(&app).await, chunks, "nothing of it was stored");
+            let (_, after) = app
+                .job(&crew.dispatcher.token, job["id"].as_str().unwrap())
+                .await;
+            assert_eq!(after["status"], "complete", "{after}");
+        } else {
+            assert!(matches!(answer, Received::Sync { .. }), "{answer:?}");
+            assert_eq!(chunk_count(&app).await, chunks + 1, "the change was stored");
+        }
+    }
+}

@@ -173,6 +173,8 @@ pub enum Text {
     ExportCsv,
     ExportAnalysisCsv,
     ChooseRole,
+    BadRequestPage,
+    BackToConsole,
     EmailForOffice,
     Filter,
     CompletedAt,
@@ -329,6 +331,10 @@ fn zh(text: Text) -> &'static str {
         Text::ExportCsv => "导出回访记录（CSV）",
         Text::ExportAnalysisCsv => "导出本月分析（CSV）",
         Text::ChooseRole => "请选择角色",
+        Text::BadRequestPage => {
+            "未执行：这个地址或表单有误（编号、日期或选项不正确），请从办公台的页面重新操作。"
+        }
+        Text::BackToConsole => "回到办公台",
         Text::EmailForOffice => "电子邮箱（办公室人员登录用，上门人员可不填）",
         Text::Filter => "筛选",
         Text::CompletedAt => "完工于",
@@ -524,6 +530,10 @@ fn en(text: Text) -> &'static str {
         Text::ExportCsv => "Export outcomes (CSV)",
         Text::ExportAnalysisCsv => "Export the month's analysis (CSV)",
         Text::ChooseRole => "Choose a role",
+        Text::BadRequestPage => {
+            "Not done: this address or form is not right (an id, a date or a choice); start again from a console page."
+        }
+        Text::BackToConsole => "Back to the console",
         Text::EmailForOffice => "E-mail (office staff sign in with it; not needed for technicians)",
         Text::Filter => "Filter",
         Text::CompletedAt => "completed",

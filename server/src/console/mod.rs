@@ -128,6 +128,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(live::script))
         .route("/console/events", get(live::events))
+        .layer(axum::middleware::from_fn(plain_refusals))
         .layer(axum::middleware::from_fn(security_headers))
 }
 
@@ -148,6 +149,35 @@ async fn stylesheet() -> Response {
         include_str!("console.css"),
     )
         .into_response()
+}
+
+/// A request the router or an extractor refused before any page's code ran (an id that is not
+/// one, a form field of the wrong kind, a query that does not parse) answers a console page
+/// saying so, in the browser's language, rather than the framework's plain text.
+async fn plain_refusals(request: Request, next: Next) -> Response {
+    let lang = i18n::Lang::of(request.headers());
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    let status = response.status();
+    if !plain || !matches!(status.as_u16(), 400 | 415 | 422) {
+        return response;
+    }
+    let main = maud::html! {
+        p.problem role="alert" { (lang.t(i18n::Text::BadRequestPage)) }
+        p { a href="/console" { (lang.t(i18n::Text::BackToConsole)) } }
+    };
+    let page = layout::frame(
+        lang,
+        layout::Here::Board,
+        lang.t(i18n::Text::Title),
+        None,
+        main,
+    );
+    (status, axum::response::Html(page.into_string())).into_response()
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

@@ -1474,7 +1474,7 @@ async fn a_complaint_revisit_names_the_complaint_for_the_call() {
 }
 
 #[tokio::test]
-async fn a_page_asked_with_a_wrong_date_or_month_says_so_as_a_page() {
+async fn a_page_asked_with_a_wrong_date_month_or_id_says_so_as_a_page() {
     let app = TestApp::spawn().await;
     let _crew = day_with_a_job(&app).await;
     let mut dispatcher = Browser::new(&app);
@@ -1482,6 +1482,9 @@ async fn a_page_asked_with_a_wrong_date_or_month_says_so_as_a_page() {
     for (path, says) in [
         ("/console/board?date=2026-13-01", "日期格式为"),
         ("/console/analysis?month=2026-13", "月份格式为"),
+        // Refused before any page's code runs: not an id, a query that does not parse.
+        ("/console/customers/abc", "这个地址或表单有误"),
+        ("/console/revisits?after=xyz", "这个地址或表单有误"),
     ] {
         let page = dispatcher.get(path).await;
         assert_eq!(page.status(), 400, "{path}");
@@ -1494,6 +1497,9 @@ async fn a_page_asked_with_a_wrong_date_or_month_says_so_as_a_page() {
         );
         let html = page.text().await.unwrap();
         assert!(html.contains(says), "{path}: {html}");
-        assert!(html.contains("<nav"), "the console around it: {html}");
+        assert!(
+            html.contains(r#"<header class="top">"#),
+            "the console around it: {html}"
+        );
     }
 }

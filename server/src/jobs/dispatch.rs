@@ -156,6 +156,9 @@ pub async fn cancel(
     job: Uuid,
     request: Cancel,
 ) -> Result<(), ApiError> {
+    // A job that is over says so before asking for a reason it would not take.
+    authorize(state, caller, job).await?;
+    open_for(&status_now(state, job).await?, Office::Cancel)?;
     if request.reason.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "give a reason for cancelling (the technician sees it)".into(),

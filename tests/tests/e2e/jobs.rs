@@ -550,6 +550,15 @@ async fn a_job_that_is_over_refuses_the_offices_changes_and_keeps_its_record() {
             "{action}: {message}"
         );
     }
+    // Even asked without a reason, a complete job says it is complete.
+    let empty = app
+        .post(&format!("/api/v1/jobs/{done_id}/cancel"))
+        .bearer_auth(&crew.dispatcher.token)
+        .json(&json!({"reason": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 409);
     // A cancelled one is not revived, nor cancelled twice (its reason and time stay).
     for action in ["confirmation", "reschedule", "reassign", "cancel"] {
         let (status, message) = change(dropped_id.clone(), action).await;

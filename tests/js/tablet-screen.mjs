@@ -119,9 +119,17 @@ await submit('note');
 await page.fill('#description', '进水阀');
 await page.fill('#quantity', '1');
 await submit('item');
-await page.fill('#amount', '120.50');
+await page.fill('#amount', '102.50');
 await page.fill('#reference', number);
 await submit('pay');
+// A figure typed wrong, corrected on the screen before the customer signs.
+await page.click('#pay details.change summary');
+const payKept = await page.inputValue('#amount');
+await page.fill('#amount', '120.50');
+await submit('pay');
+const payCorrected = { kept: payKept, step: await page.innerText('#pay') };
+await page.$eval('#pay', (step) => step.scrollIntoView());
+await page.screenshot({ path: `${shots}/tablet-pay-corrected-portrait.png` });
 async function sign() {
   await page.fill('#signer', '王秀英');
   await page.$eval('#pad', (pad) => pad.scrollIntoView({ block: 'center' }));
@@ -166,7 +174,7 @@ const cleanupAfter = await page.innerText('#cleanup');
 await page.setInputFiles('#cleanup-photo', sitePhoto);
 await Promise.all([page.waitForEvent('load'), page.click('#cleanup [data-send]')]);
 await submit('depart');
-const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, asked, cleanup: { before: cleanupBefore, after: cleanupAfter }, violations: await axe() };
+const worked = { text: await page.innerText('main'), sync: await page.innerText('#sync'), summary, resign, asked, cleanup: { before: cleanupBefore, after: cleanupAfter }, pay: payCorrected, violations: await axe() };
 await shoot('tablet-job');
 console.log(JSON.stringify({ worked }));
 

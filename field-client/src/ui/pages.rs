@@ -303,6 +303,29 @@ pub fn job(
         .cleanup
         .as_ref()
         .is_some_and(|c| c.departure_witnessed && c.debris_consented());
+    let pay_form = |was: Option<&sync_protocol::job::PaymentDue>| -> Markup {
+        // The amount as typed: the figure without its currency.
+        let amount = was.map(|p| {
+            crate::money::format_amount(p.amount_minor, &p.currency)
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        let reference = was.map_or_else(
+            || job.number.clone().unwrap_or_default(),
+            |p| p.transfer_reference.clone(),
+        );
+        form("pay", html! {
+            p.note { (lang.t("技术人员不收现金：客户通过银行转账付款，转账附言如下。", "Technicians never take cash: the customer pays by bank transfer with this reference.")) }
+            input type="hidden" name="method" value="bank_transfer";
+            label for="amount" { (lang.t("金额（元）", "Amount (CNY)")) }
+            input #amount name="amount" inputmode="decimal" maxlength="20" value=[amount];
+            label for="reference" { (lang.t("转账附言", "Transfer reference")) }
+            input #reference name="reference" maxlength="100" value=(reference);
+            button.big type="submit" { (lang.t("记录应付款", "Record the amount due")) }
+        })
+    };
     let cleanup_form = |was: Option<&sync_protocol::job::CleanupConfirmation>| -> Markup {
         let debris = was.map_or("taken_away", |c| c.debris.as_str());
         form(
@@ -393,19 +416,17 @@ pub fn job(
             }
         }))
         (step("pay", lang.t("4 应付款（仅银行转账）", "4 Amount due (bank transfer only)"), visit.payment_due.is_some(), problem, html! {
-            @match &visit.payment_due {
-                Some(p) => p { (crate::money::format_amount(p.amount_minor, &p.currency)) " · " (lang.t("转账附言 ", "reference ")) code { (p.transfer_reference) } },
-                None => @if open {
-                    (form("pay", html! {
-                        p.note { (lang.t("技术人员不收现金：客户通过银行转账付款，转账附言如下。", "Technicians never take cash: the customer pays by bank transfer with this reference.")) }
-                        input type="hidden" name="method" value="bank_transfer";
-                        label for="amount" { (lang.t("金额（元）", "Amount (CNY)")) }
-                        input #amount name="amount" inputmode="decimal" maxlength="20";
-                        label for="reference" { (lang.t("转账附言", "Transfer reference")) }
-                        input #reference name="reference" maxlength="100" value=(job.number.as_deref().unwrap_or_default());
-                        button.big type="submit" { (lang.t("记录应付款", "Record the amount due")) }
-                    }))
-                },
+            @if let Some(p) = &visit.payment_due {
+                p { (crate::money::format_amount(p.amount_minor, &p.currency)) " · " (lang.t("转账附言 ", "reference ")) code { (p.transfer_reference) } }
+                // A figure typed wrong is corrected here until leaving.
+                @if adding {
+                    details.change {
+                        summary { (lang.t("更改应付款", "Change the amount due")) }
+                        (pay_form(Some(p)))
+                    }
+                }
+            } @else if open {
+                (pay_form(None))
             }
         }))
         (step("sign", lang.t("5 客户签字", "5 Customer's signature"), visit.signature.is_some() && !resign, problem, html! {

@@ -316,15 +316,18 @@ pub fn job(
             || job.number.clone().unwrap_or_default(),
             |p| p.transfer_reference.clone(),
         );
-        form("pay", html! {
-            p.note { (lang.t("技术人员不收现金：客户通过银行转账付款，转账附言如下。", "Technicians never take cash: the customer pays by bank transfer with this reference.")) }
-            input type="hidden" name="method" value="bank_transfer";
-            label for="amount" { (lang.t("金额（元）", "Amount (CNY)")) }
-            input #amount name="amount" inputmode="decimal" maxlength="20" value=[amount];
-            label for="reference" { (lang.t("转账附言", "Transfer reference")) }
-            input #reference name="reference" maxlength="100" value=(reference);
-            button.big type="submit" { (lang.t("记录应付款", "Record the amount due")) }
-        })
+        form(
+            "pay",
+            html! {
+                p.note { (lang.t("技术人员不收现金：客户通过银行转账付款，转账附言如下。", "Technicians never take cash: the customer pays by bank transfer with this reference.")) }
+                input type="hidden" name="method" value="bank_transfer";
+                label for="amount" { (lang.t("金额（元）", "Amount (CNY)")) }
+                input #amount name="amount" inputmode="decimal" maxlength="20" value=[amount];
+                label for="reference" { (lang.t("转账附言", "Transfer reference")) }
+                input #reference name="reference" maxlength="100" value=(reference);
+                button.big type="submit" { (lang.t("记录应付款", "Record the amount due")) }
+            },
+        )
     };
     let cleanup_form = |was: Option<&sync_protocol::job::CleanupConfirmation>| -> Markup {
         let debris = was.map_or("taken_away", |c| c.debris.as_str());

@@ -212,7 +212,10 @@ async fn a_visit_worked_offline_on_the_screen_reaches_the_office_when_the_server
     // the figure, and the step shows the corrected one.
     let pay = &worked["pay"];
     assert_eq!(pay["kept"], "102.50", "{pay}");
-    assert!(pay["step"].as_str().unwrap().contains("120.50 CNY"), "{pay}");
+    assert!(
+        pay["step"].as_str().unwrap().contains("120.50 CNY"),
+        "{pay}"
+    );
     let resign = &worked["resign"];
     assert!(
         resign["warnedBefore"]

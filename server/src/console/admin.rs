@@ -162,7 +162,7 @@ async fn admin_page(
                     label for="webhook-url" { "URL (https://…)" }
                     input id="webhook-url" type="url" name="url" required maxlength="2000";
                     @for kind in crate::notifications::EVENT_TYPES {
-                        label { input type="checkbox" name="events" value=(kind) checked; " " (kind) }
+                        label { input type="checkbox" name="events" value=(kind) checked; " " (i18n::webhook_event(lang, kind)) " (" code { (kind) } ")" }
                     }
                     button type="submit" { (lang.t(Text::Add)) }
                 }
@@ -201,8 +201,8 @@ async fn admin_page(
                             tbody {
                                 @for d in log {
                                     tr {
-                                        td { (d.event_type) }
-                                        td { (d.state) @if let Some(code) = d.last_status_code { " (HTTP " (code) ")" } }
+                                        td { (i18n::webhook_event(lang, &d.event_type)) }
+                                        td { (i18n::delivery_state(lang, &d.state)) @if let Some(code) = d.last_status_code { " (HTTP " (code) ")" } }
                                         td { (d.attempts) }
                                         td { (when(&clock, d.last_attempt_at)) @if let Some(e) = &d.last_error { " · " (e) } }
                                     }

@@ -920,6 +920,37 @@ pub fn role(lang: Lang, word: &str) -> &str {
     )
 }
 
+/// A webhook event type, in words (the type itself is shown beside it for integrators).
+pub fn webhook_event(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("job.completed", "工单完成", "job completed"),
+            ("job.needs_review", "工单需复核", "job needs review"),
+            ("job.reopened", "工单重新打开", "job reopened"),
+            (
+                "revisit.outcome_recorded",
+                "回访结果已记录",
+                "revisit outcome recorded",
+            ),
+        ],
+    )
+}
+
+/// A webhook delivery's state.
+pub fn delivery_state(lang: Lang, word: &str) -> &str {
+    lookup(
+        lang,
+        word,
+        &[
+            ("pending", "待发送", "pending"),
+            ("delivered", "已送达", "delivered"),
+            ("dead", "已放弃", "given up"),
+        ],
+    )
+}
+
 /// A refusal's message (the API's, in English) as the console says it in `lang`. The API's
 /// messages stay the contract for programs; here the common ones a form meets are said in
 /// Chinese, and a message not known here is shown as the API says it.

@@ -834,6 +834,9 @@ async fn an_admin_invites_a_dispatcher_and_issues_then_revokes_a_tablet_token() 
         issued["role_at_first"], "",
         "no role until one is chosen: {issued}"
     );
+    // Webhook events in words, their type beside them for whoever wires the receiver.
+    let text = issued["text"].as_str().unwrap();
+    assert!(text.contains("工单完成 (job.completed)"), "{text}");
     let link = issued["link"].as_str().unwrap_or_else(|| panic!("{seen}"));
     assert!(
         link.starts_with(&format!("{}/console/invitation/", app.base_url)),

@@ -70,6 +70,12 @@ impl Tablet {
     }
 
     /// Runs with `--json`, expects success, and parses what it printed.
+    /// `field login` against `server` with `token`; its JSON answer.
+    pub async fn login(&self, server: &str, token: &str) -> Value {
+        self.json(&["login", "--server", server, "--token", token])
+            .await
+    }
+
     pub async fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);

@@ -111,7 +111,7 @@ pub async fn reassign(
     authorize(state, caller, job).await?;
     // Asked first without a lock, so a job that is over writes nothing (not even the new
     // technician's list); asked again below under the job's locks, which decides.
-    open_for(&status_now(state, job).await?, Office::Reassign)?;
+    open_for(&status_now(&state.db, job).await?, Office::Reassign)?;
     let new_index = index::ensure_index(state, caller.organisation_id, technician).await?;
     let mut edit = begin(state, caller, job).await?;
     let mut previous = None;
@@ -156,15 +156,14 @@ pub async fn cancel(
     job: Uuid,
     request: Cancel,
 ) -> Result<(), ApiError> {
+    let mut edit = begin(state, caller, job).await?;
     // A job that is over says so before asking for a reason it would not take.
-    authorize(state, caller, job).await?;
-    open_for(&status_now(state, job).await?, Office::Cancel)?;
+    open_for(&status_now(&mut *edit.tx, job).await?, Office::Cancel)?;
     if request.reason.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "give a reason for cancelling (the technician sees it)".into(),
         ));
     }
-    let mut edit = begin(state, caller, job).await?;
     let after = edit
         .change_job_if(
             job,
@@ -185,8 +184,8 @@ pub async fn cancel(
 /// refused: its technician may still be sending work recorded offline, which archiving would
 /// shut out. Archiving an archived job changes nothing.
 pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(), ApiError> {
-    authorize(state, caller, job).await?;
-    if status_now(state, job).await? == "archived" {
+    let mut edit = begin(state, caller, job).await?;
+    if status_now(&mut *edit.tx, job).await? == "archived" {
         return Ok(());
     }
     let archivable = |status: &str| match status {
@@ -199,7 +198,6 @@ pub async fn archive(state: &AppState, caller: &Caller, job: Uuid) -> Result<(),
             other.replace('_', " ")
         ))),
     };
-    let mut edit = begin(state, caller, job).await?;
     let after = edit
         .change_job_if(job, Some(&archivable), |doc| {
             DispatcherActions::new(doc, caller.staff_id.to_string()).archive(millis(Utc::now()))
@@ -256,10 +254,10 @@ impl Office {
 }
 
 /// The job's status now, without a lock (a first look; the locked one decides).
-async fn status_now(state: &AppState, job: Uuid) -> Result<String, ApiError> {
+async fn status_now(db: impl sqlx::PgExecutor<'_>, job: Uuid) -> Result<String, ApiError> {
     Ok(sqlx::query_scalar("select status from jobs where id = $1")
         .bind(job)
-        .fetch_one(&state.db)
+        .fetch_one(db)
         .await?)
 }
 

@@ -207,6 +207,11 @@ impl Browser {
         response
     }
 
+    /// The page at `path`, as text.
+    async fn page(&mut self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let body = form
             .iter()
@@ -490,7 +495,7 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
         caller.get("/console").await.headers()["location"],
         "/console/revisits"
     );
-    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    let desk = caller.page("/console/revisits").await;
     assert!(desk.contains("王秀英"), "{desk}");
     // The first task's link (the export link is not one).
     let task: String = desk
@@ -543,7 +548,7 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
         )
         .await;
     assert_eq!(unanswered.status(), 303);
-    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    let desk = caller.page("/console/revisits").await;
     assert!(
         desk.contains(&task),
         "a call that reached nobody leaves the task open"
@@ -598,7 +603,7 @@ async fn a_revisit_caller_claims_a_task_and_records_its_outcome_in_the_console()
     assert_eq!(shown["outcomes"].as_array().unwrap().len(), 2);
     assert_eq!(shown["outcomes"][0]["reached"], false);
     assert_eq!(shown["outcomes"][1]["satisfaction"], 5);
-    let desk = caller.get("/console/revisits").await.text().await.unwrap();
+    let desk = caller.page("/console/revisits").await;
     assert!(
         !desk.contains(&task),
         "a task whose customer was reached leaves the open queue"
@@ -1173,7 +1178,7 @@ async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one()
         Some(page[at..].split('"').next()?.replace("&amp;", "&"))
     };
 
-    let first = caller.get("/console/revisits").await.text().await.unwrap();
+    let first = caller.page("/console/revisits").await;
     assert_eq!(tasks(&first), 200, "a page of the desk");
     assert!(!first.contains("王秀英"), "due last, not on the first page");
     let later = next(&first).expect("a link to the later tasks");
@@ -1354,7 +1359,7 @@ async fn the_revisit_desk_filters_the_whole_queue_and_pages_through_a_long_one()
         assert_eq!(body.as_array().unwrap().len(), 1, "{filter}: {body}");
         assert_eq!(body[0]["job_id"], complaint["id"], "{filter}");
     }
-    let first = caller.get("/console/revisits").await.text().await.unwrap();
+    let first = caller.page("/console/revisits").await;
     let first_task = first.find(r#"class="task""#).unwrap();
     let number_at = first.find(complaint["number"].as_str().unwrap()).unwrap();
     assert!(number_at < first_task, "the overdue task comes first");
@@ -1395,12 +1400,7 @@ async fn the_job_pages_timeline_says_who_and_when_in_words() {
     }
     let mut dispatcher = Browser::new(&app);
     assert_eq!(dispatcher.sign_in("李娜", PASSWORD).await.status(), 303);
-    let page = dispatcher
-        .get(&format!("/console/jobs/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = dispatcher.page(&format!("/console/jobs/{id}")).await;
     let millis = chrono::DateTime::parse_from_rfc3339(window_start)
         .unwrap()
         .timestamp_millis()
@@ -1464,14 +1464,11 @@ async fn a_complaint_revisit_names_the_complaint_for_the_call() {
     let mut caller = Browser::new(&app);
     assert_eq!(caller.sign_in("刘芳", PASSWORD).await.status(), 303);
     let page = caller
-        .get(&format!(
+        .page(&format!(
             "/console/revisits/{}",
             task["id"].as_str().unwrap()
         ))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     // The caller can say which complaint they are calling about.
     assert!(page.contains("投诉处理 TS-2026-0118"), "{page}");
 }

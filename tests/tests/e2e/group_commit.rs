@@ -413,30 +413,22 @@ async fn a_dispatchers_change_to_a_job_whose_sync_message_is_committing_waits_it
     let crew = app.crew("安居家电服务有限公司").await;
     let mut tablet = Tablet::open(&app, &crew).await;
     let pool = app.database.pool.clone();
-    let waiting_on_locks = || {
+    // Backends of this database in a state (`pg_stat_activity`'s words).
+    let backends = |condition: &'static str| {
         let pool = pool.clone();
         async move {
-            sqlx::query_scalar::<_, i64>(
+            // The conditions are this test's own constants.
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
                 "select count(*) from pg_stat_activity where datname = current_database() \
-                 and wait_event_type = 'Lock'",
-            )
+                 and {condition}"
+            )))
             .fetch_one(&pool)
             .await
             .unwrap()
         }
     };
-    let idle_in_transaction = || {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "select count(*) from pg_stat_activity where datname = current_database() \
-                 and state = 'idle in transaction'",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
+    let waiting_on_locks = || backends("wait_event_type = 'Lock'");
+    let idle_in_transaction = || backends("state = 'idle in transaction'");
     // The tablet's commit is held at its document's row, its document locked meanwhile.
     let mut hold = pool.begin().await.unwrap();
     sqlx::query("select 1 from documents where id = $1 for update")

@@ -358,15 +358,7 @@ async fn a_screen_opened_before_the_login_says_so_and_syncs_once_the_tablet_logs
     assert!(!before.contains("没有派给您的工单"), "{before}");
     assert!(!before.contains("field login"), "{before}");
 
-    let login = tablet
-        .json(&[
-            "login",
-            "--server",
-            &app.base_url,
-            "--token",
-            &crew.technician.token,
-        ])
-        .await;
+    let login = tablet.login(&app.base_url, &crew.technician.token).await;
     assert_eq!(login["checked"], true);
     // The screen's own sync starts by itself and brings the job list.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -96,7 +96,10 @@ fn page(lang: Lang, frame: &Frame, title: &str, back: &str, main: Markup) -> Mar
                         }
                         " · "
                         span #sync-pending {
-                            @if pending == 0 {
+                            @if pending == 0 && frame.last_sync_at.is_none() {
+                                // Never synced: nothing waits, but nothing has reached the office either.
+                                (lang.t("没有待送达的记录", "Nothing waiting to be sent"))
+                            } @else if pending == 0 {
                                 (lang.t("全部已送达办公室", "Everything reached the office"))
                             } @else {
                                 (lang.t("未送达：", "Not yet at the office: ")) (frame.changes) (lang.t(" 项改动，", " changes, ")) (frame.uploads) (lang.t(" 个文件", " files"))

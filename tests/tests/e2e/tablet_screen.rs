@@ -357,6 +357,10 @@ async fn a_screen_opened_before_the_login_says_so_and_syncs_once_the_tablet_logs
     );
     assert!(!before.contains("没有派给您的工单"), "{before}");
     assert!(!before.contains("field login"), "{before}");
+    assert!(
+        !before.contains("全部已送达办公室"),
+        "a tablet that never synced has not delivered anything: {before}"
+    );
 
     let login = tablet.login(&app.base_url, &crew.technician.token).await;
     assert_eq!(login["checked"], true);
